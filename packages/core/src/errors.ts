@@ -1,0 +1,103 @@
+/**
+ * Every failure the engine reports is an {@link OAuthClientError} with a stable `code`.
+ *
+ * Messages are fixed text that names the field or step. They never contain a token, an
+ * authorization code, a PKCE verifier, a client secret, an Authorization header, a response
+ * body, or a URL with a query string. `cause` is only ever another `OAuthClientError`.
+ */
+export const OAUTH_CLIENT_ERROR_CODES = [
+  'invalid_options',
+  'unsafe_url',
+  'network_error',
+  'timeout',
+  'aborted',
+  'response_too_large',
+  'redirect_not_allowed',
+  'http_error',
+  'discovery_failed',
+  'metadata_invalid',
+  'resource_mismatch',
+  'issuer_mismatch',
+  'pkce_unsupported',
+  'client_configuration_required',
+  'registration_failed',
+  'state_mismatch',
+  'authorization_denied',
+  'authorization_required',
+  'authorization_failed',
+  'token_request_failed',
+  'token_response_invalid',
+  'refresh_failed',
+  'insufficient_scope',
+  'invalid_key',
+  'dpop_failed',
+  'revocation_failed',
+  'store_failed',
+] as const;
+
+export type OAuthClientErrorCode = (typeof OAUTH_CLIENT_ERROR_CODES)[number];
+
+const BRAND = Symbol.for('@mcp-oauth/core/OAuthClientError');
+
+/** Only RFC 6749 `error` values made of the allowed characters survive; anything else is dropped. */
+const OAUTH_ERROR_VALUE = /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
+
+export interface OAuthClientErrorOptions {
+  /** The server's OAuth `error` value (RFC 6749 §5.2), when one was given. */
+  oauthError?: string | undefined;
+  /** HTTP status of the response that caused the error. */
+  status?: number | undefined;
+  /** Another engine error that led to this one. */
+  cause?: OAuthClientError | undefined;
+}
+
+export class OAuthClientError extends Error {
+  override readonly name = 'OAuthClientError';
+  readonly code: OAuthClientErrorCode;
+  readonly oauthError: string | undefined;
+  readonly status: number | undefined;
+  declare readonly cause: OAuthClientError | undefined;
+
+  constructor(code: OAuthClientErrorCode, message: string, options: OAuthClientErrorOptions = {}) {
+    super(message);
+    this.code = code;
+    this.oauthError =
+      options.oauthError !== undefined && OAUTH_ERROR_VALUE.test(options.oauthError)
+        ? options.oauthError
+        : undefined;
+    this.status = options.status;
+    Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false, writable: false });
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+  }
+}
+
+/**
+ * Thrown when the user has to take part (authorization mode `throw`, or a headless session).
+ * `authorizationUrl` is where to send the user; it is kept off the enumerable properties so that
+ * serialising the error does not carry it into logs.
+ */
+export class AuthorizationRequiredError extends OAuthClientError {
+  declare readonly authorizationUrl: string | undefined;
+  declare readonly state: string | undefined;
+
+  constructor(message: string, options: { authorizationUrl?: string; state?: string; cause?: OAuthClientError } = {}) {
+    super('authorization_required', message, { cause: options.cause });
+    Object.defineProperty(this, 'authorizationUrl', { value: options.authorizationUrl, enumerable: false });
+    Object.defineProperty(this, 'state', { value: options.state, enumerable: false });
+  }
+}
+
+/** True for an `OAuthClientError` from any copy of this package (works across bundles and realms). */
+export function isOAuthClientError(value: unknown, code?: OAuthClientErrorCode): value is OAuthClientError {
+  if (typeof value !== 'object' || value === null) return false;
+  if ((value as Record<symbol, unknown>)[BRAND] !== true) return false;
+  return code === undefined || (value as OAuthClientError).code === code;
+}
+
+export function oauthError(
+  code: OAuthClientErrorCode,
+  message: string,
+  options?: OAuthClientErrorOptions,
+): OAuthClientError {
+  return new OAuthClientError(code, message, options);
+}
