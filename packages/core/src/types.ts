@@ -83,6 +83,8 @@ export interface PendingAuthorization {
   readonly clientId: string;
   readonly redirectUri: string;
   readonly scopes: readonly string[];
+  /** Whether the issuer's metadata set `authorization_response_iss_parameter_supported` (RFC 9207). */
+  readonly issParameterSupported: boolean;
   readonly createdAt: number;
   readonly expiresAt: number;
 }
