@@ -45,6 +45,8 @@ export interface DiscoveryRecord {
   readonly authorizationServerMetadata: AuthorizationServerMetadata;
   readonly metadataSource: 'oauth' | 'openid' | 'fallback';
   readonly discoveredAt: number;
+  /** The client the session used with this server, to find its tokens after a restart. */
+  readonly clientId?: string;
 }
 
 export interface OAuthStores {

@@ -1,0 +1,575 @@
+/**
+ * Discovery for MCP servers (MCP 2026-07-28 "Authorization Server Discovery", with the 2025-03-26
+ * fallback for servers that publish no Protected Resource Metadata):
+ *
+ * 1. Protected Resource Metadata (RFC 9728): the `resource_metadata` URL from the 401 challenge,
+ *    then the path-inserted well-known URL, then the root one.
+ * 2. Authorization server metadata (RFC 8414 / OpenID Connect Discovery) for the chosen issuer, in
+ *    the order the MCP revision prescribes, with the issuer check of RFC 8414 §3.3.
+ * 3. The PKCE check of the MCP security considerations.
+ *
+ * Every URL that came from a header or a document is untrusted and passes {@link assertSafeUrl}.
+ * Messages and log lines carry redacted URLs only, never a response body.
+ */
+import { isOAuthClientError, type OAuthClientError, oauthError } from './errors.js';
+import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
+import type { OAuthLogger } from './logger.js';
+import type {
+  AuthorizationServerMetadata,
+  DiscoveredAuthorizationServer,
+  MetadataSource,
+  ProtectedResourceMetadata,
+} from './types.js';
+import {
+  allowsLoopbackHttp,
+  assertSafeUrl,
+  authorizationServerMetadataUrls,
+  canonicalResourceUrl,
+  protectedResourceMetadataUrls,
+  redactUrl,
+  tryParseUrl,
+} from './url.js';
+
+const PRM = 'protected resource metadata';
+const AS_METADATA = 'authorization server metadata';
+
+export interface ProtectedResourceDiscovery {
+  readonly metadata: ProtectedResourceMetadata;
+  /** The URL the document was requested from (before any same-origin redirect). */
+  readonly url: string;
+}
+
+export interface AuthorizationServerPolicy {
+  /** Accept a metadata document whose `issuer` differs from the issuer it was fetched for. */
+  readonly allowIssuerMismatch?: boolean;
+  /** Proceed (with S256) when the metadata has no `code_challenge_methods_supported`. */
+  readonly allowMissingPkceMetadata?: boolean;
+}
+
+export interface DiscoveryResult {
+  /** The resource indicator to send (RFC 8707): the PRM's `resource`, or the canonical server URL. */
+  readonly resource: string;
+  readonly resourceMetadataUrl?: string;
+  readonly resourceMetadata?: ProtectedResourceMetadata;
+  readonly authorizationServer: DiscoveredAuthorizationServer;
+}
+
+/** Picks one of the PRM's `authorization_servers`; `undefined` means "no preference, try in order". */
+export type AuthorizationServerSelector = (
+  candidates: readonly string[],
+  resourceMetadata: ProtectedResourceMetadata,
+) => string | undefined | Promise<string | undefined>;
+
+/**
+ * The outcome of one well-known request: a JSON object, an answer meaning "nothing here", or a
+ * failure worth reporting if no other candidate works.
+ */
+type FetchOutcome =
+  | { readonly kind: 'document'; readonly document: Record<string, unknown> }
+  | { readonly kind: 'absent'; readonly status: number }
+  | { readonly kind: 'failed'; readonly error: OAuthClientError };
+
+/**
+ * A 4xx answer means the document is not served at that URL, which sends discovery on to the next
+ * candidate and, when every candidate says so, to the legacy fallback. 408 and 429 are transient
+ * and count as failures, as do 5xx and other statuses.
+ */
+export function isAbsentStatus(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+async function fetchMetadataDocument(
+  context: HttpContext,
+  url: string,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<FetchOutcome> {
+  let response: OAuthHttpResponse;
+  try {
+    response = await sendRequest(context, {
+      method: 'GET',
+      url,
+      headers: { accept: 'application/json' },
+      redirect: 'same-origin',
+      signal,
+    });
+  } catch (error) {
+    if (!isOAuthClientError(error) || error.code === 'aborted') throw error;
+    return { kind: 'failed', error };
+  }
+  if (response.status >= 200 && response.status < 300) {
+    try {
+      return { kind: 'document', document: parseJsonObject(response, what) };
+    } catch (error) {
+      if (!isOAuthClientError(error)) throw error;
+      return { kind: 'failed', error };
+    }
+  }
+  if (isAbsentStatus(response.status)) return { kind: 'absent', status: response.status };
+  return {
+    kind: 'failed',
+    error: oauthError('http_error', `${what} request answered with HTTP ${response.status}`, {
+      status: response.status,
+    }),
+  };
+}
+
+function logFailure(logger: OAuthLogger, event: string, url: string, error: OAuthClientError): void {
+  logger.debug(event, {
+    url: redactUrl(url),
+    code: error.code,
+    ...(error.status === undefined ? {} : { status: error.status }),
+  });
+}
+
+/** Issuers carry no query, so they are logged as they are; anything else is redacted. */
+function loggableIssuer(issuer: string): string {
+  const parsed = tryParseUrl(issuer);
+  return parsed !== undefined && parsed.search === '' && parsed.hash === '' ? issuer : redactUrl(issuer);
+}
+
+function readString(document: Record<string, unknown>, field: string, what: string): string | undefined {
+  const value = document[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw oauthError('metadata_invalid', `${what} "${field}" must be a string`);
+  return value;
+}
+
+function readStringArray(
+  document: Record<string, unknown>,
+  field: string,
+  what: string,
+): readonly string[] | undefined {
+  const value = document[field];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) {
+    throw oauthError('metadata_invalid', `${what} "${field}" must be an array of strings`);
+  }
+  return value as string[];
+}
+
+function readBoolean(document: Record<string, unknown>, field: string, what: string): void {
+  const value = document[field];
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw oauthError('metadata_invalid', `${what} "${field}" must be a boolean`);
+  }
+}
+
+function readSafeUrl(
+  document: Record<string, unknown>,
+  field: string,
+  what: string,
+  allowLoopbackHttp: boolean,
+): void {
+  const value = readString(document, field, what);
+  if (value !== undefined) assertSafeUrl(value, { what: `${what} "${field}"`, allowLoopbackHttp });
+}
+
+/** `/a/b/` → `/a/b`, `/` → `` — so that a trailing slash never decides a comparison. */
+function trimTrailingSlash(path: string): string {
+  return path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/**
+ * True when `resource` names the MCP server at `serverUrl`: same origin, and a path equal to the
+ * server's or a prefix of it that ends on a segment boundary (`/mcp` covers `/mcp/x`, not `/mcp2`).
+ */
+function identifiesServer(resource: URL, serverUrl: URL): boolean {
+  if (resource.origin !== serverUrl.origin) return false;
+  const resourcePath = trimTrailingSlash(resource.pathname);
+  const serverPath = trimTrailingSlash(serverUrl.pathname);
+  if (resource.search !== '') return resourcePath === serverPath && resource.search === serverUrl.search;
+  return resourcePath === '' || serverPath === resourcePath || serverPath.startsWith(`${resourcePath}/`);
+}
+
+/**
+ * Validates an RFC 9728 document for the MCP server at `serverUrl`. A `resource` that does not
+ * identify the server throws `resource_mismatch`; fields of the wrong type throw `metadata_invalid`.
+ * The `authorization_servers` entries are checked for safety when they are used, not here.
+ */
+export function validateProtectedResourceMetadata(
+  document: Record<string, unknown>,
+  serverUrl: URL,
+): ProtectedResourceMetadata {
+  const resource = document.resource;
+  if (typeof resource !== 'string' || resource.length === 0) {
+    throw oauthError('metadata_invalid', `${PRM} "resource" must be a non-empty string`);
+  }
+  const resourceUrl = tryParseUrl(resource);
+  if (resourceUrl === undefined || resourceUrl.hash !== '' || !identifiesServer(resourceUrl, serverUrl)) {
+    throw oauthError('resource_mismatch', `${PRM} "resource" does not identify this server`);
+  }
+  for (const field of [
+    'authorization_servers',
+    'scopes_supported',
+    'bearer_methods_supported',
+    'resource_signing_alg_values_supported',
+    'dpop_signing_alg_values_supported',
+    'authorization_details_types_supported',
+  ]) {
+    readStringArray(document, field, PRM);
+  }
+  for (const field of ['resource_name', 'resource_documentation', 'resource_policy_uri', 'resource_tos_uri']) {
+    readString(document, field, PRM);
+  }
+  for (const field of [
+    'dpop_bound_access_tokens_required',
+    'tls_client_certificate_bound_access_tokens',
+    'authorization_details_types_supported_required',
+  ]) {
+    readBoolean(document, field, PRM);
+  }
+  readSafeUrl(document, 'jwks_uri', PRM, allowsLoopbackHttp(serverUrl));
+  return { ...document, resource } as ProtectedResourceMetadata;
+}
+
+/** Errors in a served document that end discovery at once instead of trying the next candidate. */
+const PRM_HARD_STOPS = new Set(['resource_mismatch', 'unsafe_url']);
+
+/**
+ * RFC 9728: challenge URL first; otherwise, or when it fails (network error, non-2xx, invalid
+ * document), the path-inserted well-known URL, then the root one. Returns undefined when no
+ * candidate served a document (all 404/410 or similar "not there" answers) — the caller then uses
+ * the 2025-03-26 legacy fallback.
+ *
+ * Throws `unsafe_url` for an unsafe challenge URL (before any request), `resource_mismatch` as soon
+ * as a document names another resource, and `discovery_failed` (with the last error as `cause`)
+ * when no candidate worked and at least one failed for another reason than "not there".
+ */
+export async function discoverProtectedResource(
+  context: HttpContext,
+  options: { serverUrl: URL; resourceMetadataUrl?: string | undefined; signal?: AbortSignal | undefined },
+): Promise<ProtectedResourceDiscovery | undefined> {
+  const { serverUrl, signal } = options;
+  const candidates: string[] = [];
+  if (options.resourceMetadataUrl !== undefined) {
+    const challengeUrl = assertSafeUrl(options.resourceMetadataUrl, {
+      what: 'resource_metadata',
+      allowLoopbackHttp: allowsLoopbackHttp(serverUrl),
+    });
+    candidates.push(challengeUrl.href);
+  }
+  for (const url of protectedResourceMetadataUrls(serverUrl)) {
+    if (!candidates.includes(url)) candidates.push(url);
+  }
+
+  let lastError: OAuthClientError | undefined;
+  for (const url of candidates) {
+    context.logger.debug('discovery.prm.candidate', { url: redactUrl(url) });
+    const outcome = await fetchMetadataDocument(context, url, PRM, signal);
+    if (outcome.kind === 'absent') {
+      context.logger.debug('discovery.prm.absent', { url: redactUrl(url), status: outcome.status });
+      continue;
+    }
+    if (outcome.kind === 'failed') {
+      logFailure(context.logger, 'discovery.prm.failed', url, outcome.error);
+      lastError = outcome.error;
+      continue;
+    }
+    try {
+      const metadata = validateProtectedResourceMetadata(outcome.document, serverUrl);
+      context.logger.debug('discovery.prm.found', { url: redactUrl(url) });
+      return { metadata, url };
+    } catch (error) {
+      if (!isOAuthClientError(error) || PRM_HARD_STOPS.has(error.code)) throw error;
+      logFailure(context.logger, 'discovery.prm.failed', url, error);
+      lastError = error;
+    }
+  }
+  if (lastError === undefined) return undefined;
+  throw oauthError('discovery_failed', `${PRM} could not be retrieved`, { cause: lastError });
+}
+
+const AS_URL_FIELDS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'registration_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'jwks_uri',
+  'pushed_authorization_request_endpoint',
+] as const;
+
+const AS_STRING_ARRAY_FIELDS = [
+  'scopes_supported',
+  'response_types_supported',
+  'response_modes_supported',
+  'grant_types_supported',
+  'code_challenge_methods_supported',
+  'token_endpoint_auth_methods_supported',
+  'token_endpoint_auth_signing_alg_values_supported',
+  'revocation_endpoint_auth_methods_supported',
+  'revocation_endpoint_auth_signing_alg_values_supported',
+  'introspection_endpoint_auth_methods_supported',
+  'introspection_endpoint_auth_signing_alg_values_supported',
+  'dpop_signing_alg_values_supported',
+] as const;
+
+const AS_BOOLEAN_FIELDS = [
+  'authorization_response_iss_parameter_supported',
+  'client_id_metadata_document_supported',
+  'require_pushed_authorization_requests',
+] as const;
+
+/**
+ * Validates RFC 8414 / OpenID Connect Discovery metadata. The `issuer` must be identical (plain
+ * string comparison, RFC 8414 §3.3) to `expectedIssuer`, else `issuer_mismatch` — unless
+ * `allowIssuerMismatch`, which logs `discovery.issuer_mismatch_allowed` and keeps the document's
+ * `issuer` as it is. Endpoint URLs must be safe (`unsafe_url`); mistyped fields throw `metadata_invalid`.
+ */
+export function validateAuthorizationServerMetadata(
+  document: Record<string, unknown>,
+  options: {
+    expectedIssuer: string;
+    allowIssuerMismatch?: boolean | undefined;
+    allowLoopbackHttp: boolean;
+    logger?: OAuthLogger | undefined;
+  },
+): AuthorizationServerMetadata {
+  const issuer = document.issuer;
+  if (typeof issuer !== 'string' || issuer.length === 0) {
+    throw oauthError('metadata_invalid', `${AS_METADATA} "issuer" must be a non-empty string`);
+  }
+  if (issuer !== options.expectedIssuer) {
+    if (options.allowIssuerMismatch !== true) {
+      throw oauthError(
+        'issuer_mismatch',
+        `${AS_METADATA} "issuer" is not identical to the issuer it was requested for`,
+      );
+    }
+    options.logger?.warn('discovery.issuer_mismatch_allowed', {
+      expected: loggableIssuer(options.expectedIssuer),
+      actual: loggableIssuer(issuer),
+    });
+  }
+  for (const field of AS_URL_FIELDS) {
+    readSafeUrl(document, field, AS_METADATA, options.allowLoopbackHttp);
+  }
+  for (const field of AS_STRING_ARRAY_FIELDS) readStringArray(document, field, AS_METADATA);
+  for (const field of AS_BOOLEAN_FIELDS) readBoolean(document, field, AS_METADATA);
+  const responseTypes = readStringArray(document, 'response_types_supported', AS_METADATA);
+  if (responseTypes !== undefined && !responseTypes.includes('code')) {
+    options.logger?.warn('discovery.response_type_code_missing', { issuer: loggableIssuer(issuer) });
+  }
+  return { ...document, issuer } as AuthorizationServerMetadata;
+}
+
+/**
+ * MCP 2026-07-28 security considerations: the client must verify PKCE support from the metadata.
+ * A list without `S256` always throws `pkce_unsupported`; an absent list throws too unless
+ * `allowMissing`, which logs `discovery.pkce_metadata_missing` (the client still uses S256).
+ */
+export function assertPkceSupport(
+  metadata: AuthorizationServerMetadata,
+  options: { allowMissing: boolean; logger: OAuthLogger },
+): void {
+  const methods = metadata.code_challenge_methods_supported;
+  if (methods === undefined) {
+    if (!options.allowMissing) {
+      throw oauthError(
+        'pkce_unsupported',
+        `${AS_METADATA} has no "code_challenge_methods_supported", so PKCE support cannot be verified`,
+      );
+    }
+    options.logger.warn('discovery.pkce_metadata_missing', { issuer: loggableIssuer(metadata.issuer) });
+    return;
+  }
+  if (!Array.isArray(methods) || !methods.includes('S256')) {
+    throw oauthError('pkce_unsupported', `${AS_METADATA} "code_challenge_methods_supported" does not include S256`);
+  }
+}
+
+/** Validation errors that end authorization server discovery instead of trying the next URL. */
+const AS_HARD_STOPS = new Set(['issuer_mismatch', 'unsafe_url']);
+
+/**
+ * Fetches the metadata of `issuer` from the well-known URLs of the MCP 2026-07-28 revision, in
+ * order. Returns `undefined` when every URL answered "not there"; throws `discovery_failed` (cause:
+ * the last error) when none worked and one failed otherwise. An `issuer_mismatch` or `unsafe_url`
+ * in a served document stops at once. The result's `issuer` is always `issuer` as given, even when
+ * `allowIssuerMismatch` let a different `metadata.issuer` through: credentials and tokens stay bound
+ * to the identifier the protected resource named, never to one a document claimed.
+ */
+export async function discoverAuthorizationServerMetadata(
+  context: HttpContext,
+  options: {
+    issuer: string;
+    allowLoopbackHttp: boolean;
+    allowIssuerMismatch?: boolean | undefined;
+    signal?: AbortSignal | undefined;
+  },
+): Promise<DiscoveredAuthorizationServer | undefined> {
+  const { issuer, allowLoopbackHttp, signal } = options;
+  const issuerUrl = assertSafeUrl(issuer, { what: 'authorization server issuer', allowLoopbackHttp });
+  if (issuerUrl.search !== '') {
+    throw oauthError('metadata_invalid', 'authorization server issuer must not contain a query');
+  }
+  let lastError: OAuthClientError | undefined;
+  for (const url of authorizationServerMetadataUrls(issuerUrl)) {
+    const source: MetadataSource = url.includes('/.well-known/oauth-authorization-server') ? 'oauth' : 'openid';
+    context.logger.debug('discovery.as.candidate', { url: redactUrl(url) });
+    const outcome = await fetchMetadataDocument(context, url, AS_METADATA, signal);
+    if (outcome.kind === 'absent') {
+      context.logger.debug('discovery.as.absent', { url: redactUrl(url), status: outcome.status });
+      continue;
+    }
+    if (outcome.kind === 'failed') {
+      logFailure(context.logger, 'discovery.as.failed', url, outcome.error);
+      lastError = outcome.error;
+      continue;
+    }
+    try {
+      const metadata = validateAuthorizationServerMetadata(outcome.document, {
+        expectedIssuer: issuer,
+        allowIssuerMismatch: options.allowIssuerMismatch,
+        allowLoopbackHttp,
+        logger: context.logger,
+      });
+      context.logger.debug('discovery.as.found', { url: redactUrl(url), issuer: loggableIssuer(issuer), source });
+      return { issuer, metadata, source };
+    } catch (error) {
+      if (!isOAuthClientError(error) || AS_HARD_STOPS.has(error.code)) throw error;
+      logFailure(context.logger, 'discovery.as.failed', url, error);
+      lastError = error;
+    }
+  }
+  if (lastError === undefined) return undefined;
+  throw oauthError('discovery_failed', `${AS_METADATA} could not be retrieved`, { cause: lastError });
+}
+
+/** The 2025-03-26 default endpoints for a server that publishes no metadata at all. */
+function fallbackMetadata(origin: string): AuthorizationServerMetadata {
+  return {
+    issuer: origin,
+    authorization_endpoint: `${origin}/authorize`,
+    token_endpoint: `${origin}/token`,
+    registration_endpoint: `${origin}/register`,
+    code_challenge_methods_supported: ['S256'],
+  };
+}
+
+/**
+ * Applies the PKCE check with the issuer's policy. When the policy let absent metadata through, the
+ * returned metadata lists `S256`, the method the client uses, so later steps need no policy.
+ */
+function applyPkcePolicy(
+  found: DiscoveredAuthorizationServer,
+  policy: AuthorizationServerPolicy | undefined,
+  logger: OAuthLogger,
+): DiscoveredAuthorizationServer {
+  const allowMissing = policy?.allowMissingPkceMetadata === true;
+  assertPkceSupport(found.metadata, { allowMissing, logger });
+  if (found.metadata.code_challenge_methods_supported !== undefined) return found;
+  return { ...found, metadata: { ...found.metadata, code_challenge_methods_supported: ['S256'] } };
+}
+
+async function resolveAuthorizationServer(
+  context: HttpContext,
+  issuer: string,
+  options: {
+    serverUrl: URL;
+    policyFor?: ((issuer: string) => AuthorizationServerPolicy | undefined) | undefined;
+    signal?: AbortSignal | undefined;
+  },
+): Promise<DiscoveredAuthorizationServer> {
+  const allowLoopbackHttp = allowsLoopbackHttp(options.serverUrl);
+  const policy = options.policyFor?.(issuer);
+  const found = await discoverAuthorizationServerMetadata(context, {
+    issuer,
+    allowLoopbackHttp,
+    allowIssuerMismatch: policy?.allowIssuerMismatch,
+    signal: options.signal,
+  });
+  if (found === undefined) {
+    throw oauthError('discovery_failed', `${AS_METADATA} was not found for the listed authorization server`);
+  }
+  return applyPkcePolicy(found, policy, context.logger);
+}
+
+/**
+ * Full discovery for one MCP server. With Protected Resource Metadata, the authorization server is
+ * the selector's choice or the first listed one whose metadata is found and passes validation and
+ * the PKCE check. Without it (2025-03-26 servers), the issuer is the server's origin, and when that
+ * publishes no metadata either, the default `/authorize`, `/token` and `/register` endpoints are used.
+ *
+ * With one candidate its error is thrown as it is (`issuer_mismatch`, `unsafe_url`,
+ * `pkce_unsupported`, …); with several, a `discovery_failed` carries the last one as `cause`.
+ */
+export async function discover(
+  context: HttpContext,
+  options: {
+    serverUrl: URL;
+    resourceMetadataUrl?: string | undefined;
+    selectAuthorizationServer?: AuthorizationServerSelector | undefined;
+    policyFor?: ((issuer: string) => AuthorizationServerPolicy | undefined) | undefined;
+    signal?: AbortSignal | undefined;
+  },
+): Promise<DiscoveryResult> {
+  const { serverUrl, signal } = options;
+  const protectedResource = await discoverProtectedResource(context, {
+    serverUrl,
+    resourceMetadataUrl: options.resourceMetadataUrl,
+    signal,
+  });
+
+  if (protectedResource === undefined) {
+    context.logger.debug('discovery.legacy_fallback', { serverUrl: redactUrl(serverUrl) });
+    const origin = serverUrl.origin;
+    const policy = options.policyFor?.(origin);
+    const found = await discoverAuthorizationServerMetadata(context, {
+      issuer: origin,
+      allowLoopbackHttp: allowsLoopbackHttp(serverUrl),
+      allowIssuerMismatch: policy?.allowIssuerMismatch,
+      signal,
+    });
+    let authorizationServer: DiscoveredAuthorizationServer;
+    if (found === undefined) {
+      context.logger.debug('discovery.as.default_endpoints', { issuer: origin });
+      authorizationServer = { issuer: origin, metadata: fallbackMetadata(origin), source: 'fallback' };
+    } else {
+      authorizationServer = applyPkcePolicy(found, policy, context.logger);
+    }
+    return { resource: canonicalResourceUrl(serverUrl), authorizationServer };
+  }
+
+  const { metadata: resourceMetadata, url: resourceMetadataUrl } = protectedResource;
+  const listed = resourceMetadata.authorization_servers ?? [];
+  if (listed.length === 0) {
+    throw oauthError(
+      'discovery_failed',
+      `${PRM} "authorization_servers" must list at least one authorization server`,
+    );
+  }
+  let candidates: readonly string[] = listed;
+  if (options.selectAuthorizationServer !== undefined) {
+    const choice = await options.selectAuthorizationServer([...listed], resourceMetadata);
+    if (choice !== undefined) {
+      if (!listed.includes(choice)) {
+        throw oauthError(
+          'invalid_options',
+          `"selectAuthorizationServer" must return one of the protected resource's "authorization_servers"`,
+        );
+      }
+      candidates = [choice];
+    }
+  }
+
+  let lastError: OAuthClientError | undefined;
+  for (const issuer of candidates) {
+    try {
+      const authorizationServer = await resolveAuthorizationServer(context, issuer, {
+        serverUrl,
+        policyFor: options.policyFor,
+        signal,
+      });
+      return { resource: resourceMetadata.resource, resourceMetadataUrl, resourceMetadata, authorizationServer };
+    } catch (error) {
+      if (!isOAuthClientError(error) || error.code === 'aborted' || candidates.length === 1) throw error;
+      context.logger.debug('discovery.as.rejected', { issuer: loggableIssuer(issuer), code: error.code });
+      lastError = error;
+    }
+  }
+  throw oauthError('discovery_failed', 'none of the listed authorization servers could be used', {
+    cause: lastError,
+  });
+}
