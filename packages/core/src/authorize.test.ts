@@ -91,7 +91,9 @@ describe('createAuthorizationRequest', () => {
     [true, true],
   ])('sets issParameterSupported only for a literal true (%s)', async (advertised, expected) => {
     const { pending } = await createAuthorizationRequest(
-      input({ metadata: { ...metadata, authorization_response_iss_parameter_supported: advertised as boolean } }),
+      input({
+        metadata: { ...metadata, authorization_response_iss_parameter_supported: advertised as boolean },
+      }),
     );
     expect(pending.issParameterSupported).toBe(expected);
   });
@@ -121,7 +123,9 @@ describe('createAuthorizationRequest', () => {
   });
 
   it('sends resource exactly as given, without normalising it', async () => {
-    const { url } = await createAuthorizationRequest(input({ resource: 'https://MCP.example.com:443/Server/' }));
+    const { url } = await createAuthorizationRequest(
+      input({ resource: 'https://MCP.example.com:443/Server/' }),
+    );
     expect(new URL(url).searchParams.get('resource')).toBe('https://MCP.example.com:443/Server/');
   });
 
@@ -139,7 +143,9 @@ describe('createAuthorizationRequest', () => {
 
   it('keeps the query parameters already in authorization_endpoint', async () => {
     const { url } = await createAuthorizationRequest(
-      input({ metadata: { ...metadata, authorization_endpoint: 'https://auth.example.com/authorize?tenant=acme' } }),
+      input({
+        metadata: { ...metadata, authorization_endpoint: 'https://auth.example.com/authorize?tenant=acme' },
+      }),
     );
     const parameters = new URL(url).searchParams;
     expect(parameters.get('tenant')).toBe('acme');

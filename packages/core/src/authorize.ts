@@ -65,14 +65,16 @@ function assertNonEmptyString(value: unknown, what: string): asserts value is st
 
 function assertAbsoluteUrlWithoutFragment(value: string, what: string): void {
   const url = tryParseUrl(value);
-  if (url === undefined) throw oauthError('invalid_options', `authorization request "${what}" must be an absolute URL`);
+  if (url === undefined)
+    throw oauthError('invalid_options', `authorization request "${what}" must be an absolute URL`);
   if (url.hash !== '' || value.includes('#')) {
     throw oauthError('invalid_options', `authorization request "${what}" must not contain a fragment`);
   }
 }
 
 function uniqueScopes(scopes: readonly string[]): string[] {
-  if (!Array.isArray(scopes)) throw oauthError('invalid_options', 'authorization request "scopes" must be an array');
+  if (!Array.isArray(scopes))
+    throw oauthError('invalid_options', 'authorization request "scopes" must be an array');
   const unique: string[] = [];
   for (const scope of scopes) {
     if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
@@ -87,11 +89,16 @@ function assertS256Supported(metadata: AuthorizationServerMetadata): void {
   const methods = metadata.code_challenge_methods_supported;
   // MCP 2026-07-28: absent `code_challenge_methods_supported` means no PKCE, and the client must refuse.
   if (!Array.isArray(methods) || !methods.includes('S256')) {
-    throw oauthError('pkce_unsupported', 'authorization server metadata does not list S256 in "code_challenge_methods_supported"');
+    throw oauthError(
+      'pkce_unsupported',
+      'authorization server metadata does not list S256 in "code_challenge_methods_supported"',
+    );
   }
 }
 
-export async function createAuthorizationRequest(input: AuthorizationRequestInput): Promise<AuthorizationRequest> {
+export async function createAuthorizationRequest(
+  input: AuthorizationRequestInput,
+): Promise<AuthorizationRequest> {
   const { metadata } = input;
   if (typeof metadata !== 'object' || metadata === null) {
     throw oauthError('invalid_options', 'authorization request "metadata" must be an object');
@@ -114,12 +121,19 @@ export async function createAuthorizationRequest(input: AuthorizationRequestInpu
   assertNonEmptyString(input.resource, 'resource');
   assertAbsoluteUrlWithoutFragment(input.resource, 'resource');
   assertNonEmptyString(input.serverUrl, 'serverUrl');
-  if (!Number.isFinite(input.now)) throw oauthError('invalid_options', 'authorization request "now" must be a number');
+  if (!Number.isFinite(input.now))
+    throw oauthError('invalid_options', 'authorization request "now" must be a number');
   if (!Number.isFinite(input.ttlMs) || input.ttlMs <= 0) {
     throw oauthError('invalid_options', 'authorization request "ttlMs" must be a positive number');
   }
-  if (input.dpopJkt !== undefined && (typeof input.dpopJkt !== 'string' || !SHA256_THUMBPRINT.test(input.dpopJkt))) {
-    throw oauthError('invalid_options', 'authorization request "dpopJkt" must be a base64url SHA-256 JWK thumbprint');
+  if (
+    input.dpopJkt !== undefined &&
+    (typeof input.dpopJkt !== 'string' || !SHA256_THUMBPRINT.test(input.dpopJkt))
+  ) {
+    throw oauthError(
+      'invalid_options',
+      'authorization request "dpopJkt" must be a base64url SHA-256 JWK thumbprint',
+    );
   }
   const scopes = uniqueScopes(input.scopes);
 
@@ -133,7 +147,10 @@ export async function createAuthorizationRequest(input: AuthorizationRequestInpu
         throw oauthError('invalid_options', `authorization request "extraParameters" must not set "${name}"`);
       }
       if (name.length === 0 || typeof value !== 'string') {
-        throw oauthError('invalid_options', 'authorization request "extraParameters" must map names to strings');
+        throw oauthError(
+          'invalid_options',
+          'authorization request "extraParameters" must map names to strings',
+        );
       }
       extra.push([name, value]);
     }

@@ -57,7 +57,9 @@ describe('parseCallback', () => {
 
   it('reads error responses', () => {
     expect(
-      parseCallback('?error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fe.example&state=s'),
+      parseCallback(
+        '?error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fe.example&state=s',
+      ),
     ).toEqual({
       error: 'access_denied',
       errorDescription: 'User said no',
@@ -103,7 +105,9 @@ describe('parseCallback', () => {
   });
 
   it('rejects duplicates in URLSearchParams and framework arrays', () => {
-    expect(caught(() => parseCallback(new URLSearchParams('state=a&state=b'))).code).toBe('authorization_failed');
+    expect(caught(() => parseCallback(new URLSearchParams('state=a&state=b'))).code).toBe(
+      'authorization_failed',
+    );
     const express = { code: ['a', 'b'] } as unknown as Record<string, string>;
     expect(caught(() => parseCallback(express)).code).toBe('authorization_failed');
   });
@@ -161,11 +165,15 @@ describe('validateCallback', () => {
     });
 
     it('accepts a response at exactly expiresAt', () => {
-      expect(validateCallback({ code: 'c', state: STATE }, pending, pending.expiresAt)).toEqual({ code: 'c' });
+      expect(validateCallback({ code: 'c', state: STATE }, pending, pending.expiresAt)).toEqual({
+        code: 'c',
+      });
     });
 
     it('checks state before iss', () => {
-      const error = caught(() => validateCallback({ code: 'c', state: 'other', iss: 'https://evil' }, supported, NOW));
+      const error = caught(() =>
+        validateCallback({ code: 'c', state: 'other', iss: 'https://evil' }, supported, NOW),
+      );
       expect(error.code).toBe('state_mismatch');
     });
   });
@@ -180,7 +188,8 @@ describe('validateCallback', () => {
       ['not advertised, absent', pending, undefined, 'ok'],
       ['not advertised, present but empty', pending, '', 'issuer_mismatch'],
     ])('%s → %s', (_label, record, iss, outcome) => {
-      const parameters: CallbackParameters = iss === undefined ? { code: 'c', state: STATE } : { code: 'c', state: STATE, iss };
+      const parameters: CallbackParameters =
+        iss === undefined ? { code: 'c', state: STATE } : { code: 'c', state: STATE, iss };
       if (outcome === 'ok') {
         expect(validateCallback(parameters, record, NOW)).toEqual({ code: 'c' });
       } else {
@@ -284,7 +293,9 @@ describe('validateCallback', () => {
     });
 
     it('treats an error as an error even when a code is present', () => {
-      const error = caught(() => validateCallback({ state: STATE, code: 'SECRET-code', error: 'server_error' }, pending, NOW));
+      const error = caught(() =>
+        validateCallback({ state: STATE, code: 'SECRET-code', error: 'server_error' }, pending, NOW),
+      );
       expect(error.code).toBe('authorization_failed');
       expectNoSecret(error);
     });
@@ -304,6 +315,7 @@ describe('validateCallback', () => {
       [{ code: 'SECRET-code', state: STATE, iss: 'https://SECRET.example' }, pending],
       [{ code: 'SECRET-code', state: STATE }, supported],
     ];
-    for (const [parameters, record] of cases) expectNoSecret(caught(() => validateCallback(parameters, record, NOW)));
+    for (const [parameters, record] of cases)
+      expectNoSecret(caught(() => validateCallback(parameters, record, NOW)));
   });
 });

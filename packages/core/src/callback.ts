@@ -152,16 +152,25 @@ export function validateCallback(
   now: number,
 ): { readonly code: string } {
   if (pending === undefined) {
-    throw oauthError('state_mismatch', 'authorization response "state" does not match a pending authorization');
+    throw oauthError(
+      'state_mismatch',
+      'authorization response "state" does not match a pending authorization',
+    );
   }
   if (typeof parameters.state !== 'string' || parameters.state.length === 0) {
     throw oauthError('state_mismatch', 'authorization response is missing "state"');
   }
   if (!equalStrings(parameters.state, pending.state)) {
-    throw oauthError('state_mismatch', 'authorization response "state" does not match a pending authorization');
+    throw oauthError(
+      'state_mismatch',
+      'authorization response "state" does not match a pending authorization',
+    );
   }
   if (!(now <= pending.expiresAt)) {
-    throw oauthError('state_mismatch', 'authorization response arrived after the pending authorization expired');
+    throw oauthError(
+      'state_mismatch',
+      'authorization response arrived after the pending authorization expired',
+    );
   }
 
   if (parameters.iss === undefined) {
@@ -184,7 +193,9 @@ export function validateCallback(
         oauthError: error,
       });
     }
-    throw oauthError('authorization_failed', `authorization server returned error${named}`, { oauthError: error });
+    throw oauthError('authorization_failed', `authorization server returned error${named}`, {
+      oauthError: error,
+    });
   }
 
   if (typeof parameters.code !== 'string' || parameters.code.length === 0) {
