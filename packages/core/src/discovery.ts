@@ -209,7 +209,12 @@ export function validateProtectedResourceMetadata(
   ]) {
     readStringArray(document, field, PRM);
   }
-  for (const field of ['resource_name', 'resource_documentation', 'resource_policy_uri', 'resource_tos_uri']) {
+  for (const field of [
+    'resource_name',
+    'resource_documentation',
+    'resource_policy_uri',
+    'resource_tos_uri',
+  ]) {
     readString(document, field, PRM);
   }
   for (const field of [
@@ -375,7 +380,10 @@ export function assertPkceSupport(
     return;
   }
   if (!Array.isArray(methods) || !methods.includes('S256')) {
-    throw oauthError('pkce_unsupported', `${AS_METADATA} "code_challenge_methods_supported" does not include S256`);
+    throw oauthError(
+      'pkce_unsupported',
+      `${AS_METADATA} "code_challenge_methods_supported" does not include S256`,
+    );
   }
 }
 
@@ -406,7 +414,9 @@ export async function discoverAuthorizationServerMetadata(
   }
   let lastError: OAuthClientError | undefined;
   for (const url of authorizationServerMetadataUrls(issuerUrl)) {
-    const source: MetadataSource = url.includes('/.well-known/oauth-authorization-server') ? 'oauth' : 'openid';
+    const source: MetadataSource = url.includes('/.well-known/oauth-authorization-server')
+      ? 'oauth'
+      : 'openid';
     context.logger.debug('discovery.as.candidate', { url: redactUrl(url) });
     const outcome = await fetchMetadataDocument(context, url, AS_METADATA, signal);
     if (outcome.kind === 'absent') {
@@ -425,7 +435,11 @@ export async function discoverAuthorizationServerMetadata(
         allowLoopbackHttp,
         logger: context.logger,
       });
-      context.logger.debug('discovery.as.found', { url: redactUrl(url), issuer: loggableIssuer(issuer), source });
+      context.logger.debug('discovery.as.found', {
+        url: redactUrl(url),
+        issuer: loggableIssuer(issuer),
+        source,
+      });
       return { issuer, metadata, source };
     } catch (error) {
       if (!isOAuthClientError(error) || AS_HARD_STOPS.has(error.code)) throw error;
@@ -562,7 +576,12 @@ export async function discover(
         policyFor: options.policyFor,
         signal,
       });
-      return { resource: resourceMetadata.resource, resourceMetadataUrl, resourceMetadata, authorizationServer };
+      return {
+        resource: resourceMetadata.resource,
+        resourceMetadataUrl,
+        resourceMetadata,
+        authorizationServer,
+      };
     } catch (error) {
       if (!isOAuthClientError(error) || error.code === 'aborted' || candidates.length === 1) throw error;
       context.logger.debug('discovery.as.rejected', { issuer: loggableIssuer(issuer), code: error.code });

@@ -80,7 +80,8 @@ function checkExpected(inferred: SigningAlgorithm, expected: SigningAlgorithm | 
 function checkImportedKey(key: CryptoKey, algorithm: SigningAlgorithm): CryptoKey {
   if (key.type !== 'private') throw invalidKey('signing key must be a private key');
   if (!key.usages.includes('sign')) throw invalidKey('signing key must allow the "sign" usage');
-  if (algorithmOfCryptoKey(key) !== algorithm) throw invalidKey(`signing key cannot be used with ${algorithm}`);
+  if (algorithmOfCryptoKey(key) !== algorithm)
+    throw invalidKey(`signing key cannot be used with ${algorithm}`);
   if (algorithm === 'RS256') {
     const modulusLength = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength;
     if (typeof modulusLength !== 'number' || modulusLength < MINIMUM_RSA_MODULUS_BITS) {
@@ -173,7 +174,8 @@ function pkcs8Algorithm(der: Uint8Array): SigningAlgorithm | 'unsupported' {
   const outer = readDer(der, 0);
   if (outer.tag !== 0x30 || outer.end !== der.length) throw new TypeError('not a PKCS#8 structure');
   const [version, algorithmIdentifier] = readChildren(der, outer);
-  if (version?.tag !== 0x02 || algorithmIdentifier?.tag !== 0x30) throw new TypeError('not a PKCS#8 structure');
+  if (version?.tag !== 0x02 || algorithmIdentifier?.tag !== 0x30)
+    throw new TypeError('not a PKCS#8 structure');
   const [oid, parameters] = readChildren(der, algorithmIdentifier);
   if (oid === undefined || oid.tag !== 0x06) throw new TypeError('not a PKCS#8 structure');
   if (sameBytes(der, oid, OID_RSA_ENCRYPTION)) return 'RS256';
@@ -218,10 +220,14 @@ async function importPem(pem: string, expected: SigningAlgorithm | undefined): P
   const label = match[1] ?? '';
   const body = match[2] ?? '';
   if (label === 'ENCRYPTED PRIVATE KEY' || body.includes(':')) {
-    throw invalidKey('encrypted private keys are not supported; decrypt the key to PKCS#8 "PRIVATE KEY" first');
+    throw invalidKey(
+      'encrypted private keys are not supported; decrypt the key to PKCS#8 "PRIVATE KEY" first',
+    );
   }
   if (label !== 'PRIVATE KEY' && label !== 'EC PRIVATE KEY' && label !== 'RSA PRIVATE KEY') {
-    throw invalidKey('PEM block must be a private key ("PRIVATE KEY", "EC PRIVATE KEY" or "RSA PRIVATE KEY")');
+    throw invalidKey(
+      'PEM block must be a private key ("PRIVATE KEY", "EC PRIVATE KEY" or "RSA PRIVATE KEY")',
+    );
   }
   let pkcs8: Uint8Array;
   let algorithm: SigningAlgorithm;
@@ -230,7 +236,9 @@ async function importPem(pem: string, expected: SigningAlgorithm | undefined): P
     if (label === 'PRIVATE KEY') {
       const found = pkcs8Algorithm(der);
       if (found === 'unsupported') {
-        throw invalidKey('private key type is not supported; use a P-256 EC key (ES256) or an RSA key (RS256)');
+        throw invalidKey(
+          'private key type is not supported; use a P-256 EC key (ES256) or an RSA key (RS256)',
+        );
       }
       pkcs8 = der;
       algorithm = found;
@@ -282,7 +290,8 @@ async function importJwk(jwk: JsonWebKey, expected: SigningAlgorithm | undefined
   } else {
     throw invalidKey('JWK "kty" must be "EC" or "RSA"');
   }
-  if (typeof jwk.d !== 'string' || jwk.d.length === 0) throw invalidKey('JWK must be a private key (with "d")');
+  if (typeof jwk.d !== 'string' || jwk.d.length === 0)
+    throw invalidKey('JWK must be a private key (with "d")');
   if (jwk.alg !== undefined && jwk.alg !== inferred) throw invalidKey(`JWK "alg" does not match ${inferred}`);
   if (jwk.use !== undefined && jwk.use !== 'sig') throw invalidKey('JWK "use" must be "sig"');
   const algorithm = checkExpected(inferred, expected);
@@ -294,7 +303,9 @@ async function importJwk(jwk: JsonWebKey, expected: SigningAlgorithm | undefined
   }
   let key: CryptoKey;
   try {
-    key = await crypto.subtle.importKey('jwk', clean as JsonWebKey, IMPORT_PARAMETERS[algorithm], false, ['sign']);
+    key = await crypto.subtle.importKey('jwk', clean as JsonWebKey, IMPORT_PARAMETERS[algorithm], false, [
+      'sign',
+    ]);
   } catch {
     throw invalidKey(`${algorithm} JWK could not be imported`);
   }
@@ -327,7 +338,8 @@ export async function importSigningKey(
     imported = { key: checkImportedKey(input, algorithm), algorithm };
   } else if (typeof input === 'object' && input !== null) {
     imported = await importJwk(input, expected);
-    if (keyId === undefined && typeof input.kid === 'string' && input.kid.length > 0) keyId = input.kid;
+    const kid = (input as { kid?: unknown }).kid;
+    if (keyId === undefined && typeof kid === 'string' && kid.length > 0) keyId = kid;
   } else {
     throw invalidKey('private key must be a PEM string, a JWK or a CryptoKey');
   }
@@ -368,7 +380,8 @@ export async function signJwt(
   } catch {
     throw invalidKey(`signing with ${algorithm} failed`);
   }
-  if (algorithm === 'ES256' && signature.byteLength !== 64) throw invalidKey('ES256 signature has the wrong length');
+  if (algorithm === 'ES256' && signature.byteLength !== 64)
+    throw invalidKey('ES256 signature has the wrong length');
   return `${signingInput}.${base64urlEncode(signature)}`;
 }
 
