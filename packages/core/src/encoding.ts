@@ -14,7 +14,11 @@ export function utf8Decode(bytes: Uint8Array): string {
 
 export function base64urlEncode(input: Uint8Array | ArrayBuffer | string): string {
   const bytes =
-    typeof input === 'string' ? encoder.encode(input) : input instanceof Uint8Array ? input : new Uint8Array(input);
+    typeof input === 'string'
+      ? encoder.encode(input)
+      : input instanceof Uint8Array
+        ? input
+        : new Uint8Array(input);
   let binary = '';
   for (let index = 0; index < bytes.length; index += 0x8000) {
     binary += String.fromCharCode(...bytes.subarray(index, index + 0x8000));

@@ -80,7 +80,10 @@ export class AuthorizationRequiredError extends OAuthClientError {
   declare readonly authorizationUrl: string | undefined;
   declare readonly state: string | undefined;
 
-  constructor(message: string, options: { authorizationUrl?: string; state?: string; cause?: OAuthClientError } = {}) {
+  constructor(
+    message: string,
+    options: { authorizationUrl?: string; state?: string; cause?: OAuthClientError } = {},
+  ) {
     super('authorization_required', message, { cause: options.cause });
     Object.defineProperty(this, 'authorizationUrl', { value: options.authorizationUrl, enumerable: false });
     Object.defineProperty(this, 'state', { value: options.state, enumerable: false });

@@ -86,7 +86,11 @@ export function utf8Length(value: string): number {
   return encoder.encode(value).byteLength;
 }
 
-async function sendOnce(context: HttpContext, request: Omit<OAuthHttpRequest, 'signal' | 'timeoutMs' | 'maxResponseBytes'>, outer: AbortSignal | undefined): Promise<OAuthHttpResponse> {
+async function sendOnce(
+  context: HttpContext,
+  request: Omit<OAuthHttpRequest, 'signal' | 'timeoutMs' | 'maxResponseBytes'>,
+  outer: AbortSignal | undefined,
+): Promise<OAuthHttpResponse> {
   if (outer?.aborted) throw oauthError('aborted', 'the request was aborted');
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -94,7 +98,9 @@ async function sendOnce(context: HttpContext, request: Omit<OAuthHttpRequest, 's
   const failure = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(oauthError('timeout', `request to ${redactUrl(request.url)} timed out after ${context.timeoutMs} ms`));
+      reject(
+        oauthError('timeout', `request to ${redactUrl(request.url)} timed out after ${context.timeoutMs} ms`),
+      );
     }, context.timeoutMs);
     if (outer !== undefined) {
       onAbort = () => {
@@ -139,7 +145,10 @@ function validateResponseShape(response: unknown, context: HttpContext, url: str
   ) {
     throw oauthError('network_error', `request to ${redactUrl(url)} returned a malformed response`);
   }
-  if (candidate.body.length > context.maxResponseBytes || utf8Length(candidate.body) > context.maxResponseBytes) {
+  if (
+    candidate.body.length > context.maxResponseBytes ||
+    utf8Length(candidate.body) > context.maxResponseBytes
+  ) {
     throw oauthError(
       'response_too_large',
       `response from ${redactUrl(url)} exceeds ${context.maxResponseBytes} bytes`,
@@ -179,20 +188,37 @@ export async function sendRequest(context: HttpContext, options: SendOptions): P
     }
     if (!REDIRECT_STATUSES.has(response.status)) return response;
     if (options.redirect === 'never') {
-      throw oauthError('redirect_not_allowed', `${redactUrl(options.url)} answered with a redirect, which is not followed for this request`, { status: response.status });
+      throw oauthError(
+        'redirect_not_allowed',
+        `${redactUrl(options.url)} answered with a redirect, which is not followed for this request`,
+        { status: response.status },
+      );
     }
     const location = response.headers.location;
     const next = location === undefined ? undefined : tryParseUrl(location, url);
     if (next === undefined) {
-      throw oauthError('redirect_not_allowed', `${redactUrl(url)} answered with a redirect without a valid location`, { status: response.status });
+      throw oauthError(
+        'redirect_not_allowed',
+        `${redactUrl(url)} answered with a redirect without a valid location`,
+        { status: response.status },
+      );
     }
     if (next.origin !== origin) {
-      throw oauthError('redirect_not_allowed', `${redactUrl(url)} redirected to another origin`, { status: response.status });
+      throw oauthError('redirect_not_allowed', `${redactUrl(url)} redirected to another origin`, {
+        status: response.status,
+      });
     }
     if (hop + 1 >= context.maxRedirects) {
-      throw oauthError('redirect_not_allowed', `${redactUrl(options.url)} redirected more than ${context.maxRedirects} times`, { status: response.status });
+      throw oauthError(
+        'redirect_not_allowed',
+        `${redactUrl(options.url)} redirected more than ${context.maxRedirects} times`,
+        { status: response.status },
+      );
     }
-    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+    if (
+      response.status === 303 ||
+      ((response.status === 301 || response.status === 302) && method === 'POST')
+    ) {
       method = 'GET';
       body = undefined;
       const { 'content-type': _dropped, ...rest } = headers;
@@ -212,7 +238,11 @@ const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json$/i;
 export function parseJsonObject(
   response: OAuthHttpResponse,
   what: string,
-  code: 'metadata_invalid' | 'token_response_invalid' | 'registration_failed' | 'discovery_failed' = 'metadata_invalid',
+  code:
+    | 'metadata_invalid'
+    | 'token_response_invalid'
+    | 'registration_failed'
+    | 'discovery_failed' = 'metadata_invalid',
 ): Record<string, unknown> {
   const contentType = response.headers['content-type'];
   if (contentType !== undefined) {
@@ -241,4 +271,3 @@ export function formEncode(parameters: Record<string, string | undefined>): stri
   }
   return search.toString();
 }
-

@@ -1,4 +1,8 @@
-export { type AuthorizationRequest, type AuthorizationRequestInput, createAuthorizationRequest } from './authorize.js';
+export {
+  type AuthorizationRequest,
+  type AuthorizationRequestInput,
+  createAuthorizationRequest,
+} from './authorize.js';
 export { type CallbackParameters, parseCallback, validateCallback } from './callback.js';
 export {
   type AuthChallenge,
@@ -9,9 +13,9 @@ export {
 export { applyClientAuthentication, type ClientAuthentication } from './client-auth.js';
 export { type Decision, type DecisionInput, decide, type HeldTokens } from './decide.js';
 export {
-  assertPkceSupport,
   type AuthorizationServerPolicy,
   type AuthorizationServerSelector,
+  assertPkceSupport,
   type DiscoveryResult,
   discover,
   discoverAuthorizationServerMetadata,
@@ -48,9 +52,15 @@ export {
   type RedirectPolicy,
   sendRequest,
 } from './http.js';
-export { importSigningKey, type PrivateKeyInput, type SigningAlgorithm, type SigningKey, signJwt } from './jwt.js';
+export {
+  importSigningKey,
+  type PrivateKeyInput,
+  type SigningAlgorithm,
+  type SigningKey,
+  signJwt,
+} from './jwt.js';
 export { type OAuthLogger, silentLogger } from './logger.js';
-export { generateCodeVerifier, computeCodeChallenge, generateState } from './pkce.js';
+export { computeCodeChallenge, generateCodeVerifier, generateState } from './pkce.js';
 export {
   type ClientOptions,
   type PreRegisteredClient,
@@ -82,7 +92,7 @@ export {
   type TokenStore,
   tokenKey,
 } from './stores.js';
-export { parseTokenResponse, requestToken, buildTokenRequest, type TokenGrant } from './token.js';
+export { buildTokenRequest, parseTokenResponse, requestToken, type TokenGrant } from './token.js';
 export type {
   AuthorizationServerMetadata,
   ClientInformation,

@@ -1,7 +1,7 @@
 import { createAuthorizationRequest } from './authorize.js';
 import { type CallbackParameters, parseCallback, validateCallback } from './callback.js';
 import { readResourceChallenge } from './challenge.js';
-import { type ClientAuthentication } from './client-auth.js';
+import type { ClientAuthentication } from './client-auth.js';
 import { type Decision, decide } from './decide.js';
 import {
   type AuthorizationServerPolicy,
@@ -10,8 +10,20 @@ import {
   discover,
   discoverProtectedResource,
 } from './discovery.js';
-import { createDpopProof, type DpopKey, DpopNonceStore, exportDpopKey, generateDpopKey, importDpopKey } from './dpop.js';
-import { AuthorizationRequiredError, isOAuthClientError, type OAuthClientError, oauthError } from './errors.js';
+import {
+  createDpopProof,
+  type DpopKey,
+  DpopNonceStore,
+  exportDpopKey,
+  generateDpopKey,
+  importDpopKey,
+} from './dpop.js';
+import {
+  AuthorizationRequiredError,
+  isOAuthClientError,
+  type OAuthClientError,
+  oauthError,
+} from './errors.js';
 import { type HeadersInput, readHeader } from './headers.js';
 import { createHttpContext, type HttpContext, type OAuthHttpClient } from './http.js';
 import { importSigningKey, type PrivateKeyInput, type SigningAlgorithm, type SigningKey } from './jwt.js';
@@ -150,6 +162,7 @@ export class OAuthSession {
   readonly #inflight = new Map<string, Promise<StoredTokens>>();
   #loaded: Promise<void> | undefined;
   #binding: Binding | undefined;
+  #bindingInFlight: Promise<Binding> | undefined;
   #tokens: StoredTokens | undefined;
   #dpopKey: DpopKey | undefined;
   #signingKey: Promise<SigningKey> | undefined;
@@ -157,9 +170,13 @@ export class OAuthSession {
   #lastChallengeResourceMetadata: string | undefined;
 
   constructor(options: OAuthSessionOptions) {
-    const serverUrl = typeof options.serverUrl === 'string' ? tryParseUrl(options.serverUrl) : options.serverUrl;
+    const serverUrl =
+      typeof options.serverUrl === 'string' ? tryParseUrl(options.serverUrl) : options.serverUrl;
     if (serverUrl === undefined || (serverUrl.protocol !== 'https:' && !allowsLoopbackHttp(serverUrl))) {
-      throw oauthError('invalid_options', 'serverUrl must be an https URL (http is allowed only for loopback)');
+      throw oauthError(
+        'invalid_options',
+        'serverUrl must be an https URL (http is allowed only for loopback)',
+      );
     }
     if (typeof options.httpClient?.send !== 'function') {
       throw oauthError('invalid_options', 'httpClient must implement send(request)');
@@ -189,8 +206,10 @@ export class OAuthSession {
     let tokens = this.#tokens;
     if (tokens === undefined) {
       if (this.#grantType() === 'authorization_code' || this.#binding === undefined) return {};
-      tokens = await this.#runExclusive(this.#binding, { stale: undefined, signal: request.signal }, (binding) =>
-        this.#obtainMachineTokens(binding, undefined, request.signal),
+      tokens = await this.#runExclusive(
+        this.#binding,
+        { stale: undefined, signal: request.signal },
+        (binding) => this.#obtainMachineTokens(binding, undefined, request.signal),
       );
     } else if (this.#isExpiring(tokens)) {
       tokens = await this.#renewBeforeUse(tokens, request.signal);
@@ -215,7 +234,8 @@ export class OAuthSession {
     if (response.status !== 401 && response.status !== 403) return 'pass';
     await this.#load();
     const challenge = readResourceChallenge(readHeader(response.headers, 'www-authenticate'));
-    if (challenge.resourceMetadata !== undefined) this.#lastChallengeResourceMetadata = challenge.resourceMetadata;
+    if (challenge.resourceMetadata !== undefined)
+      this.#lastChallengeResourceMetadata = challenge.resourceMetadata;
     const sent = extractToken(readHeader(response.requestHeaders, 'authorization'));
     const tokens = this.#tokens;
     const decision = decide({
@@ -277,10 +297,14 @@ export class OAuthSession {
   }
 
   /** Finishes an authorization from the redirect the user's browser arrived with. */
-  async completeAuthorization(callback: CallbackInput, options: { signal?: AbortSignal } = {}): Promise<TokenInfo> {
+  async completeAuthorization(
+    callback: CallbackInput,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<TokenInfo> {
     await this.#load();
     const parameters: CallbackParameters = parseCallback(callback);
-    const pending = parameters.state === undefined ? undefined : await this.#stores.pending.take(parameters.state);
+    const pending =
+      parameters.state === undefined ? undefined : await this.#stores.pending.take(parameters.state);
     const { code } = validateCallback(parameters, pending, this.#clock());
     // validateCallback guarantees pending is defined from here on.
     const record = pending!;
@@ -288,16 +312,27 @@ export class OAuthSession {
     if (binding.client.clientId !== record.clientId) {
       throw oauthError('authorization_failed', 'the client registration changed during the authorization');
     }
-    const tokens = await this.#runExclusive(binding, { stale: undefined, signal: options.signal, fresh: true }, () =>
-      this.#exchange(
-        binding,
-        { type: 'authorization_code', code, codeVerifier: record.codeVerifier, redirectUri: record.redirectUri },
-        record.scopes,
-        undefined,
-        options.signal,
-      ),
+    const tokens = await this.#runExclusive(
+      binding,
+      { stale: undefined, signal: options.signal, fresh: true },
+      () =>
+        this.#exchange(
+          binding,
+          {
+            type: 'authorization_code',
+            code,
+            codeVerifier: record.codeVerifier,
+            redirectUri: record.redirectUri,
+          },
+          record.scopes,
+          undefined,
+          options.signal,
+        ),
     );
-    this.#logger.debug('session.authorized', { issuer: binding.discovery.issuer, scopes: tokens.grantedScopes });
+    this.#logger.debug('session.authorized', {
+      issuer: binding.discovery.issuer,
+      scopes: tokens.grantedScopes,
+    });
     return this.getTokenInfo()!;
   }
 
@@ -322,7 +357,9 @@ export class OAuthSession {
    * Forgets the tokens and revokes them (RFC 7009) when the server has a revocation endpoint.
    * `forgetClient` also drops a dynamic registration and the discovery cache.
    */
-  async signOut(options: { forgetClient?: boolean; signal?: AbortSignal } = {}): Promise<{ revoked: boolean }> {
+  async signOut(
+    options: { forgetClient?: boolean; signal?: AbortSignal } = {},
+  ): Promise<{ revoked: boolean }> {
     await this.#load();
     const binding = this.#binding;
     const tokens = this.#tokens;
@@ -365,7 +402,11 @@ export class OAuthSession {
 
   // ---------------------------------------------------------------- decisions
 
-  async #carryOut(decision: Decision, resourceMetadataUrl: string | undefined, signal: AbortSignal | undefined) {
+  async #carryOut(
+    decision: Decision,
+    resourceMetadataUrl: string | undefined,
+    signal: AbortSignal | undefined,
+  ) {
     switch (decision.type) {
       case 'pass':
       case 'retry':
@@ -379,7 +420,13 @@ export class OAuthSession {
         const stale = this.#tokens?.accessToken;
         const binding = await this.#bind(resourceMetadataUrl, signal);
         await this.#runExclusive(binding, { stale, signal }, (current) =>
-          this.#interactive(current, decision.challengeScopes, undefined, signal),
+          this.#grantType() === 'authorization_code'
+            ? this.#interactive(current, decision.challengeScopes, undefined, signal)
+            : this.#obtainMachineTokens(
+                current,
+                this.#selectScopes(current, decision.challengeScopes),
+                signal,
+              ),
         );
         return;
       }
@@ -407,19 +454,18 @@ export class OAuthSession {
   async #recoverFromRejection(resourceMetadataUrl: string | undefined, signal: AbortSignal | undefined) {
     const before = this.#binding!;
     const stale = this.#tokens?.accessToken;
-    const changed = await this.#authorizationServerChanged(before, resourceMetadataUrl, signal);
-    if (changed) {
-      this.#logger.warn('session.authorization_server_changed', { from: before.discovery.issuer });
+    // One caller checks and renews; concurrent rejections of the same token join it.
+    await this.#runExclusive(before, { stale, signal }, async (binding) => {
+      if (!(await this.#authorizationServerChanged(binding, resourceMetadataUrl, signal))) {
+        return this.#refreshOrRegrant(binding, signal);
+      }
+      this.#logger.warn('session.authorization_server_changed', { from: binding.discovery.issuer });
       this.#tokens = undefined;
       this.#binding = undefined;
       await this.#stores.discovery.delete(this.serverUrl.href);
-      const binding = await this.#bind(resourceMetadataUrl, signal);
-      await this.#runExclusive(binding, { stale: undefined, signal }, (current) =>
-        this.#acquireFor(current, undefined, signal),
-      );
-      return;
-    }
-    await this.#runExclusive(before, { stale, signal }, (binding) => this.#refreshOrRegrant(binding, signal));
+      const next = await this.#bind(resourceMetadataUrl, signal);
+      return this.#acquireFor(next, undefined, signal);
+    });
   }
 
   async #authorizationServerChanged(
@@ -437,7 +483,8 @@ export class OAuthSession {
       const servers = found?.metadata.authorization_servers ?? [];
       return servers.length > 0 && !servers.includes(binding.discovery.issuer);
     } catch (error) {
-      if (isOAuthClientError(error, 'resource_mismatch') || isOAuthClientError(error, 'unsafe_url')) throw error;
+      if (isOAuthClientError(error, 'resource_mismatch') || isOAuthClientError(error, 'unsafe_url'))
+        throw error;
       this.#logger.debug('session.rediscovery_failed', { code: codeOf(error) });
       return false;
     }
@@ -446,7 +493,10 @@ export class OAuthSession {
   // ---------------------------------------------------------------- token acquisition
 
   /** No tokens yet: discover, register and run the configured grant. */
-  async #acquire(scopes: readonly string[] | undefined, signal: AbortSignal | undefined): Promise<StoredTokens> {
+  async #acquire(
+    scopes: readonly string[] | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<StoredTokens> {
     const binding = await this.#bind(this.#lastChallengeResourceMetadata, signal);
     return this.#runExclusive(binding, { stale: this.#tokens?.accessToken, signal }, (current) =>
       this.#acquireFor(current, scopes, signal),
@@ -476,7 +526,11 @@ export class OAuthSession {
     return this.#acquireFor(binding, tokens?.requestedScopes, signal);
   }
 
-  async #refresh(binding: Binding, tokens: StoredTokens, signal: AbortSignal | undefined): Promise<StoredTokens> {
+  async #refresh(
+    binding: Binding,
+    tokens: StoredTokens,
+    signal: AbortSignal | undefined,
+  ): Promise<StoredTokens> {
     const policy = this.#options.refreshScopes ?? 'granted';
     const scopes =
       policy === 'none' ? undefined : policy === 'requested' ? tokens.requestedScopes : tokens.grantedScopes;
@@ -523,7 +577,10 @@ export class OAuthSession {
         signal,
       });
       if (typeof assertion !== 'string' || assertion.length === 0) {
-        throw oauthError('invalid_options', 'the jwt-bearer assertion callback must return a non-empty string');
+        throw oauthError(
+          'invalid_options',
+          'the jwt-bearer assertion callback must return a non-empty string',
+        );
       }
       grant = { type: 'jwt_bearer', assertion, scopes: chosen };
     } else {
@@ -539,22 +596,36 @@ export class OAuthSession {
     scopes: readonly string[] | undefined,
     signal: AbortSignal | undefined,
   ): Promise<StoredTokens> {
-    const { authorizationUrl, state } = await this.#startAuthorization(binding, scopes, challengeScopes, signal);
+    const { authorizationUrl, state } = await this.#startAuthorization(
+      binding,
+      scopes,
+      challengeScopes,
+      signal,
+    );
     const handler = this.#options.authorizationHandler;
     if (handler === undefined) {
-      throw new AuthorizationRequiredError('the user must authorize this client; send them to the authorization URL', {
-        authorizationUrl,
-        state,
-      });
+      throw new AuthorizationRequiredError(
+        'the user must authorize this client; send them to the authorization URL',
+        {
+          authorizationUrl,
+          state,
+        },
+      );
     }
     this.#logger.debug('session.authorization_started', { issuer: binding.discovery.issuer });
     const callback = await abortable(handler({ authorizationUrl, state, signal }), signal);
     const parameters = parseCallback(callback);
-    const pending = parameters.state === undefined ? undefined : await this.#stores.pending.take(parameters.state);
+    const pending =
+      parameters.state === undefined ? undefined : await this.#stores.pending.take(parameters.state);
     const { code } = validateCallback(parameters, pending, this.#clock());
     return this.#exchange(
       binding,
-      { type: 'authorization_code', code, codeVerifier: pending!.codeVerifier, redirectUri: pending!.redirectUri },
+      {
+        type: 'authorization_code',
+        code,
+        codeVerifier: pending!.codeVerifier,
+        redirectUri: pending!.redirectUri,
+      },
       pending!.scopes,
       undefined,
       signal,
@@ -682,7 +753,9 @@ export class OAuthSession {
       this.#tokens = await this.#stores.tokens.get(this.#key(this.#binding));
     })().catch((error: unknown) => {
       this.#loaded = undefined;
-      throw isOAuthClientError(error) ? error : oauthError('store_failed', 'reading the session stores failed');
+      throw isOAuthClientError(error)
+        ? error
+        : oauthError('store_failed', 'reading the session stores failed');
     });
     return this.#loaded;
   }
@@ -697,7 +770,9 @@ export class OAuthSession {
       return resolveClient(this.#http, this.#resolveInput(record));
     }
     const stored = await this.#stores.clients.get(record.issuer);
-    return stored?.clientId === record.clientId && stored.issuer === record.issuer ? stored : undefined;
+    return stored !== undefined && stored.clientId === record.clientId && stored.issuer === record.issuer
+      ? stored
+      : undefined;
   }
 
   #resolveInput(record: DiscoveryRecord, signal?: AbortSignal) {
@@ -715,6 +790,17 @@ export class OAuthSession {
   /** The current binding, or a fresh discovery and client resolution. */
   async #bind(resourceMetadataUrl: string | undefined, signal: AbortSignal | undefined): Promise<Binding> {
     if (this.#binding !== undefined) return this.#binding;
+    // Concurrent first requests share one discovery and one registration.
+    this.#bindingInFlight ??= this.#discoverAndRegister(resourceMetadataUrl, undefined).finally(() => {
+      this.#bindingInFlight = undefined;
+    });
+    return abortable(this.#bindingInFlight, signal);
+  }
+
+  async #discoverAndRegister(
+    resourceMetadataUrl: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Binding> {
     const result = await discover(this.#http, {
       serverUrl: this.serverUrl,
       resourceMetadataUrl,
@@ -737,7 +823,9 @@ export class OAuthSession {
       throw oauthError('state_mismatch', 'the authorization response belongs to another MCP server');
     }
     const binding = this.#binding ?? (await this.#bind(undefined, signal));
-    if (binding.discovery.issuer !== issuer) {
+    // The pending record holds the issuer the metadata document named (what RFC 9207 `iss` is
+    // compared with); it differs from the listed issuer only under an explicit mismatch policy.
+    if (binding.discovery.authorizationServerMetadata.issuer !== issuer) {
       throw oauthError('issuer_mismatch', 'the authorization was started with another authorization server');
     }
     return binding;
@@ -747,7 +835,9 @@ export class OAuthSession {
     return {
       serverUrl: this.serverUrl.href,
       resource: result.resource,
-      ...(result.resourceMetadataUrl === undefined ? {} : { resourceMetadataUrl: result.resourceMetadataUrl }),
+      ...(result.resourceMetadataUrl === undefined
+        ? {}
+        : { resourceMetadataUrl: result.resourceMetadataUrl }),
       ...(result.resourceMetadata === undefined ? {} : { resourceMetadata: result.resourceMetadata }),
       issuer: result.authorizationServer.issuer,
       authorizationServerMetadata: result.authorizationServer.metadata,
@@ -799,7 +889,8 @@ export class OAuthSession {
     let signingKey: SigningKey | undefined;
     if (method === 'private_key_jwt') {
       const key = this.#options.clientKey;
-      if (key === undefined) throw oauthError('invalid_options', 'private_key_jwt needs clientKey.privateKey');
+      if (key === undefined)
+        throw oauthError('invalid_options', 'private_key_jwt needs clientKey.privateKey');
       this.#signingKey ??= importSigningKey(key.privateKey, {
         ...(key.algorithm === undefined ? {} : { algorithm: key.algorithm }),
         ...(key.keyId === undefined ? {} : { keyId: key.keyId }),
@@ -842,7 +933,8 @@ export class OAuthSession {
   async #headersFor(tokens: StoredTokens, method: string, target: URL): Promise<Record<string, string>> {
     if (tokens.tokenType !== 'DPoP') return { authorization: `Bearer ${tokens.accessToken}` };
     this.#dpopKey ??= tokens.dpopKey === undefined ? undefined : await importDpopKey(tokens.dpopKey);
-    if (this.#dpopKey === undefined) throw oauthError('dpop_failed', 'a DPoP-bound token is held without its key');
+    if (this.#dpopKey === undefined)
+      throw oauthError('dpop_failed', 'a DPoP-bound token is held without its key');
     const proof = await createDpopProof(this.#dpopKey, {
       method,
       url: target.href,
@@ -891,7 +983,8 @@ function isAbort(error: unknown): boolean {
 }
 
 function wrapRefreshError(error: unknown): OAuthClientError {
-  if (isOAuthClientError(error) && (error.code === 'aborted' || error.code === 'refresh_failed')) return error;
+  if (isOAuthClientError(error) && (error.code === 'aborted' || error.code === 'refresh_failed'))
+    return error;
   return oauthError('refresh_failed', 'refreshing the access token failed', {
     cause: isOAuthClientError(error) ? error : undefined,
     oauthError: isOAuthClientError(error) ? error.oauthError : undefined,
@@ -918,4 +1011,3 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
     );
   });
 }
-

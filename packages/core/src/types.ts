@@ -43,7 +43,11 @@ export interface DiscoveredAuthorizationServer {
   readonly source: MetadataSource;
 }
 
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type TokenEndpointAuthMethod =
+  | 'none'
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt';
 
 /** A client identity bound to one authorization server (by issuer). */
 export interface ClientInformation {

@@ -11,7 +11,12 @@ export function isLoopbackHost(hostname: string): boolean {
 function isLinkLocalHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   if (/^169\.254\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
-  if (host.startsWith('[fe8') || host.startsWith('[fe9') || host.startsWith('[fea') || host.startsWith('[feb')) {
+  if (
+    host.startsWith('[fe8') ||
+    host.startsWith('[fe9') ||
+    host.startsWith('[fea') ||
+    host.startsWith('[feb')
+  ) {
     return true;
   }
   // IPv4-mapped IPv6 forms of link-local addresses

@@ -26,7 +26,13 @@ export class FakeHttpClient implements OAuthHttpClient {
     return this;
   }
 
-  json(method: 'GET' | 'POST', url: string, body: unknown, status = 200, headers: Record<string, string> = {}): this {
+  json(
+    method: 'GET' | 'POST',
+    url: string,
+    body: unknown,
+    status = 200,
+    headers: Record<string, string> = {},
+  ): this {
     return this.on(method, url, {
       status,
       headers: { 'content-type': 'application/json', ...headers },
@@ -48,7 +54,12 @@ export class FakeHttpClient implements OAuthHttpClient {
     if (queue === undefined || queue.length === 0) return { status: 404, headers: {}, body: '' };
     const reply = queue.length > 1 ? queue.shift()! : queue[0]!;
     const partial = typeof reply === 'function' ? await reply(request) : reply;
-    return { status: partial.status ?? 200, headers: partial.headers ?? {}, body: partial.body ?? '', ...(partial.url ? { url: partial.url } : {}) };
+    return {
+      status: partial.status ?? 200,
+      headers: partial.headers ?? {},
+      body: partial.body ?? '',
+      ...(partial.url ? { url: partial.url } : {}),
+    };
   }
 
   /** `METHOD url` of every request so far, in order. */

@@ -1,0 +1,647 @@
+import { describe, expect, it, vi } from 'vitest';
+import { isOAuthClientError } from './errors.js';
+import { OAuthSession, type OAuthSessionOptions } from './session.js';
+import { createMemoryStores, type OAuthStores } from './stores.js';
+import { FakeServer, ISSUER, json, SERVER } from './test-utils/fake-server.js';
+
+const REDIRECT = 'http://127.0.0.1:8765/callback';
+
+function setup(
+  serverOptions: ConstructorParameters<typeof FakeServer>[0] = {},
+  sessionOptions: Partial<OAuthSessionOptions> = {},
+) {
+  const server = new FakeServer(serverOptions);
+  const approvals: string[] = [];
+  const session = new OAuthSession({
+    serverUrl: server.resourceUrl,
+    httpClient: server.http,
+    client: { clientName: 'test client', redirectUris: [REDIRECT] },
+    authorizationHandler: async ({ authorizationUrl }) => {
+      approvals.push(authorizationUrl);
+      return server.approve(authorizationUrl);
+    },
+    clock: () => server.now,
+    ...sessionOptions,
+  });
+  return { server, session, approvals };
+}
+
+/** What an adapter does: headers from the session, the request, the session's verdict, one retry. */
+async function call(
+  session: OAuthSession,
+  server: FakeServer,
+  options: { url?: string; scopes?: readonly string[]; method?: string; signal?: AbortSignal } = {},
+) {
+  const url = options.url ?? server.resourceUrl;
+  const method = options.method ?? 'POST';
+  let response = { status: 0, headers: {} as Record<string, string> };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const requestHeaders = await session.getAuthorizationHeaders({ method, url, signal: options.signal });
+    response = server.resource(requestHeaders, options.scopes);
+    const verdict = await session.handleResponse({
+      method,
+      url,
+      status: response.status,
+      headers: response.headers,
+      requestHeaders,
+      attempt,
+      signal: options.signal,
+    });
+    if (verdict === 'pass') break;
+  }
+  return response;
+}
+
+const PRM = `${SERVER}/.well-known/oauth-protected-resource/mcp`;
+const AS_METADATA = `${ISSUER}/.well-known/oauth-authorization-server`;
+
+describe('OAuthSession: authorization code flow', () => {
+  it('goes from a first 401 to an authorized call with the protocol minimum of requests', async () => {
+    const { server, session, approvals } = setup();
+    const response = await call(session, server);
+
+    expect(response.status).toBe(200);
+    expect(server.http.log).toEqual([
+      `GET ${PRM}`,
+      `GET ${AS_METADATA}`,
+      `POST ${ISSUER}/register`,
+      `POST ${ISSUER}/token`,
+    ]);
+    const [prm, metadata, register, token] = server.http.requests;
+    expect(prm!.headers).toEqual({ accept: 'application/json' });
+    expect(metadata!.headers).toEqual({ accept: 'application/json' });
+    const registration = JSON.parse(register!.body!);
+    expect(registration).toMatchObject({
+      client_name: 'test client',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+    });
+
+    expect(approvals).toHaveLength(1);
+    const authorization = new URL(approvals[0]!);
+    expect(`${authorization.origin}${authorization.pathname}`).toBe(`${ISSUER}/authorize`);
+    const query = Object.fromEntries(authorization.searchParams);
+    expect(query).toMatchObject({
+      response_type: 'code',
+      client_id: 'client-1',
+      redirect_uri: REDIRECT,
+      code_challenge_method: 'S256',
+      resource: `${SERVER}/mcp`,
+    });
+    expect(query.scope?.split(' ')).toContain('mcp:read');
+    expect(query.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(query.state!.length).toBeGreaterThanOrEqual(22);
+
+    expect(token!.form).toMatchObject({
+      grant_type: 'authorization_code',
+      code: 'code-1',
+      redirect_uri: REDIRECT,
+      resource: `${SERVER}/mcp`,
+      client_id: 'client-1',
+    });
+    expect(token!.form!.code_verifier).toMatch(/^[A-Za-z0-9._~-]{43,128}$/);
+    expect(token!.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(token!.headers.authorization).toBeUndefined();
+
+    const info = session.getTokenInfo();
+    expect(info).toMatchObject({
+      issuer: ISSUER,
+      resource: `${SERVER}/mcp`,
+      clientId: 'client-1',
+      tokenType: 'Bearer',
+    });
+    expect(info!.grantedScopes).toContain('mcp:read');
+    expect(JSON.stringify(info)).not.toContain('SECRET');
+  });
+
+  it('attaches the token only inside the protected resource', async () => {
+    const { server, session } = setup();
+    await call(session, server);
+    const headersFor = (url: string) => session.getAuthorizationHeaders({ method: 'GET', url });
+    expect(await headersFor(`${SERVER}/mcp`)).toEqual({ authorization: 'Bearer access-SECRET-2' });
+    expect(await headersFor(`${SERVER}/mcp/session/1`)).toHaveProperty('authorization');
+    expect(await headersFor(`${SERVER}/mcp?x=1`)).toHaveProperty('authorization');
+    expect(await headersFor(`${SERVER}/mcp2`)).toEqual({});
+    expect(await headersFor(`${SERVER}/other`)).toEqual({});
+    expect(await headersFor('https://evil.example.com/mcp')).toEqual({});
+    expect(await headersFor('http://mcp.example.com/mcp')).toEqual({});
+    expect(await headersFor('https://mcp.example.com:8443/mcp')).toEqual({});
+    expect(await headersFor('not a url')).toEqual({});
+  });
+
+  it('refreshes proactively near expiry, forwarding granted scopes and the resource', async () => {
+    const { server, session } = setup({ accessTokenLifetime: 60 });
+    await call(session, server);
+    server.http.requests.length = 0;
+    server.now += 45_000; // within the 30 s skew
+    const headers = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    expect(headers.authorization).toBe('Bearer access-SECRET-3');
+    expect(server.http.log).toEqual([`POST ${ISSUER}/token`]);
+    const form = server.http.requests[0]!.form!;
+    expect(form).toMatchObject({
+      grant_type: 'refresh_token',
+      refresh_token: 'refresh-SECRET-2',
+      resource: `${SERVER}/mcp`,
+      client_id: 'client-1',
+    });
+    expect(form.scope?.split(' ')).toContain('mcp:read');
+  });
+
+  it.each([
+    ['requested', true],
+    ['none', false],
+  ] as const)('refresh scope policy %s', async (policy, sendsScope) => {
+    const { server, session } = setup({ accessTokenLifetime: 60 }, { refreshScopes: policy });
+    await call(session, server);
+    server.http.requests.length = 0;
+    server.now += 45_000;
+    await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    expect('scope' in server.http.requests[0]!.form!).toBe(sendsScope);
+  });
+
+  it('keeps the old refresh token when the server does not rotate it', async () => {
+    const { server, session } = setup({ accessTokenLifetime: 60, rotateRefreshTokens: false });
+    await call(session, server);
+    server.now += 45_000;
+    await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    server.now += 45_000;
+    server.http.requests.length = 0;
+    await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    expect(server.http.requests[0]!.form!.refresh_token).toBe('refresh-SECRET-2');
+  });
+
+  it('makes exactly one token request for many concurrent callers with an expired token', async () => {
+    const { server, session } = setup({ accessTokenLifetime: 60 });
+    await call(session, server);
+    server.now += 120_000;
+    server.http.requests.length = 0;
+    const results = await Promise.all(Array.from({ length: 50 }, () => call(session, server)));
+    expect(results.every((result) => result.status === 200)).toBe(true);
+    expect(server.http.log).toEqual([`POST ${ISSUER}/token`]);
+  });
+
+  it('refreshes once when many requests are rejected with invalid_token at the same time', async () => {
+    const { server, session } = setup();
+    await call(session, server);
+    server.accessTokens.clear(); // the resource revoked everything
+    server.http.requests.length = 0;
+    const results = await Promise.all(Array.from({ length: 20 }, () => call(session, server)));
+    expect(results.every((result) => result.status === 200)).toBe(true);
+    expect(server.http.log.filter((line) => line.endsWith('/token'))).toHaveLength(1);
+    // The metadata is re-read once to notice an authorization server change.
+    expect(server.http.log.filter((line) => line === `GET ${PRM}`)).toHaveLength(1);
+  });
+
+  it('does not refresh again for a 401 on a token another caller already replaced', async () => {
+    const { server, session } = setup();
+    await call(session, server);
+    const oldHeaders = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    server.accessTokens.clear();
+    await call(session, server); // refreshes
+    server.http.requests.length = 0;
+    const verdict = await session.handleResponse({
+      method: 'GET',
+      url: server.resourceUrl,
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+      requestHeaders: oldHeaders,
+      attempt: 0,
+    });
+    expect(verdict).toBe('retry');
+    expect(server.http.log).toEqual([]);
+  });
+
+  it('re-authorizes when the refresh token is rejected with invalid_grant', async () => {
+    const { server, session, approvals } = setup();
+    await call(session, server);
+    server.accessTokens.clear();
+    server.validRefreshTokens.clear();
+    const response = await call(session, server);
+    expect(response.status).toBe(200);
+    expect(approvals).toHaveLength(2);
+    expect(server.http.log.filter((line) => line.endsWith('/register'))).toHaveLength(1);
+  });
+
+  it('hands a second 401 back unchanged after one retry', async () => {
+    const { server, session } = setup();
+    await call(session, server);
+    const verdict = await session.handleResponse({
+      method: 'GET',
+      url: server.resourceUrl,
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+      requestHeaders: await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
+      attempt: 1,
+    });
+    expect(verdict).toBe('pass');
+  });
+
+  it('passes responses from outside the resource and plain 403s untouched', async () => {
+    const { server, session } = setup();
+    const outside = await session.handleResponse({
+      method: 'GET',
+      url: 'https://other.example.com/',
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer' },
+      attempt: 0,
+    });
+    expect(outside).toBe('pass');
+    await call(session, server);
+    const forbidden = await session.handleResponse({
+      method: 'GET',
+      url: server.resourceUrl,
+      status: 403,
+      headers: {},
+      requestHeaders: await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
+      attempt: 0,
+    });
+    expect(forbidden).toBe('pass');
+    expect(server.http.requests).toHaveLength(4);
+  });
+});
+
+describe('OAuthSession: step-up', () => {
+  it('re-authorizes with the union of held and challenged scopes, without re-registering', async () => {
+    const { server, session, approvals } = setup();
+    await call(session, server);
+    const response = await call(session, server, { scopes: ['mcp:read', 'mcp:write'] });
+    expect(response.status).toBe(200);
+    expect(approvals).toHaveLength(2);
+    const scopes = new URL(approvals[1]!).searchParams.get('scope')!.split(' ');
+    expect(scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']));
+    expect(server.http.log.filter((line) => line.endsWith('/register'))).toHaveLength(1);
+    expect(session.getTokenInfo()!.grantedScopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']));
+  });
+
+  it('fails with insufficient_scope when the challenge asks for nothing new', async () => {
+    const { server, session, approvals } = setup();
+    await call(session, server);
+    const headers = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    const failure = session.handleResponse({
+      method: 'GET',
+      url: server.resourceUrl,
+      status: 403,
+      headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="mcp:read"' },
+      requestHeaders: headers,
+      attempt: 0,
+    });
+    await expect(failure).rejects.toMatchObject({ code: 'insufficient_scope' });
+    expect(approvals).toHaveLength(1);
+  });
+
+  it('stops after the configured number of step-ups against ever-growing challenges', async () => {
+    const { server, session, approvals } = setup({}, { maxStepUps: 2 });
+    await call(session, server);
+    const attempt = async (scope: string) =>
+      session.handleResponse({
+        method: 'GET',
+        url: server.resourceUrl,
+        status: 403,
+        headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"` },
+        requestHeaders: await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
+        attempt: 0,
+      });
+    expect(await attempt('s1')).toBe('retry');
+    expect(await attempt('s2')).toBe('retry');
+    await expect(attempt('s3')).rejects.toMatchObject({ code: 'insufficient_scope' });
+    expect(approvals).toHaveLength(3);
+  });
+});
+
+describe('OAuthSession: web apps and restarts', () => {
+  it('throws AuthorizationRequiredError with the URL and completes in another session sharing the stores', async () => {
+    const server = new FakeServer();
+    const stores = createMemoryStores();
+    const options = {
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      client: { redirectUris: ['https://app.example.com/callback'] },
+      stores,
+      clock: () => server.now,
+    };
+    const first = new OAuthSession(options);
+    const error = await call(first, server).catch((caught: unknown) => caught);
+    expect(isOAuthClientError(error, 'authorization_required')).toBe(true);
+    const authorizationUrl = (error as { authorizationUrl: string }).authorizationUrl;
+    expect(authorizationUrl).toContain(`${ISSUER}/authorize?`);
+    expect(JSON.stringify(error)).not.toContain('authorize?');
+    expect(String(error)).not.toContain('state=');
+
+    const callback = await server.approve(authorizationUrl);
+    const second = new OAuthSession(options);
+    await second.completeAuthorization(callback);
+    expect((await call(second, server)).status).toBe(200);
+    // Replaying the same callback is refused.
+    await expect(second.completeAuthorization(callback)).rejects.toMatchObject({ code: 'state_mismatch' });
+  });
+
+  it('a restarted client with a persisted store makes no discovery or registration request', async () => {
+    const server = new FakeServer();
+    const stores: OAuthStores = createMemoryStores();
+    const options = (): OAuthSessionOptions => ({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      client: { redirectUris: [REDIRECT] },
+      authorizationHandler: async ({ authorizationUrl }) => server.approve(authorizationUrl),
+      stores,
+      clock: () => server.now,
+    });
+    await call(new OAuthSession(options()), server);
+    server.http.requests.length = 0;
+    const restarted = new OAuthSession(options());
+    expect((await call(restarted, server)).status).toBe(200);
+    expect(server.http.log).toEqual([]);
+  });
+
+  it('rejects a callback whose iss differs from the recorded issuer before any token request', async () => {
+    const server = new FakeServer();
+    const session = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      client: { redirectUris: [REDIRECT] },
+      authorizationHandler: async ({ authorizationUrl }) =>
+        server.approve(authorizationUrl, { iss: 'https://attacker.example.com' }),
+      clock: () => server.now,
+    });
+    await expect(call(session, server)).rejects.toMatchObject({ code: 'issuer_mismatch' });
+    expect(server.http.log.some((line) => line.endsWith('/token'))).toBe(false);
+  });
+});
+
+describe('OAuthSession: authorization server changes', () => {
+  it('discovers and registers anew, never sending the old client or tokens to the new server', async () => {
+    const newIssuer = 'https://login.example.net';
+    const other = new FakeServer({ issuer: newIssuer, clientIdPrefix: 'other' });
+    const { server, session, approvals } = setup(
+      {},
+      {
+        authorizationHandler: async ({ authorizationUrl }) => {
+          approvals.push(authorizationUrl);
+          return (authorizationUrl.startsWith(newIssuer) ? other : server).approve(authorizationUrl);
+        },
+      },
+    );
+    await call(session, server);
+    server.http.json('GET', PRM, { resource: `${SERVER}/mcp`, authorization_servers: [newIssuer] });
+    for (const route of ['/.well-known/oauth-authorization-server'] as const) {
+      server.http.json('GET', `${newIssuer}${route}`, other.metadata());
+    }
+    server.http.on('POST', `${newIssuer}/register`, (request) => other.http.send(request));
+    server.http.on('POST', `${newIssuer}/token`, (request) => other.http.send(request));
+    server.accessTokens.clear();
+    server.http.requests.length = 0;
+    const verdict = await session.handleResponse({
+      method: 'GET',
+      url: server.resourceUrl,
+      status: 401,
+      headers: { 'www-authenticate': `Bearer error="invalid_token", resource_metadata="${PRM}"` },
+      requestHeaders: await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
+      attempt: 0,
+    });
+    expect(verdict).toBe('retry');
+    expect(approvals).toHaveLength(2);
+    expect(new URL(approvals[1]!).origin).toBe(newIssuer);
+    const toNewServer = server.http.requests.filter((request) => request.url.startsWith(newIssuer));
+    expect(toNewServer.map((request) => `${request.method} ${new URL(request.url).pathname}`)).toEqual([
+      'GET /.well-known/oauth-authorization-server',
+      'POST /register',
+      'POST /token',
+    ]);
+    const wire = JSON.stringify(toNewServer);
+    expect(wire).not.toContain('refresh-SECRET');
+    expect(wire).not.toContain('access-SECRET');
+    expect(wire).not.toContain('client-1');
+    expect(toNewServer.at(-1)!.form!.client_id).toBe('other-1');
+    expect(session.getTokenInfo()!.issuer).toBe(newIssuer);
+  });
+});
+
+describe('OAuthSession: machine clients', () => {
+  it('client_credentials with a pre-registered secret: obtains and re-obtains tokens without a user', async () => {
+    const server = new FakeServer({ accessTokenLifetime: 60 });
+    const session = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      grant: { type: 'client_credentials' },
+      client: { preRegistered: [{ issuer: ISSUER, clientId: 'svc', clientSecret: 'secret SECRET' }] },
+      clock: () => server.now,
+    });
+    expect((await call(session, server)).status).toBe(200);
+    expect(server.http.log).toEqual([`GET ${PRM}`, `GET ${AS_METADATA}`, `POST ${ISSUER}/token`]);
+    const token = server.http.requests[2]!;
+    expect(token.form).toMatchObject({
+      grant_type: 'client_credentials',
+      resource: `${SERVER}/mcp`,
+      scope: 'mcp:read',
+    });
+    expect(token.headers.authorization).toBe(`Basic ${btoa('svc:secret+SECRET')}`);
+    server.now += 120_000;
+    server.http.requests.length = 0;
+    expect((await call(session, server)).status).toBe(200);
+    expect(server.http.log).toEqual([`POST ${ISSUER}/token`]);
+    expect(server.http.requests[0]!.form!.grant_type).toBe('client_credentials');
+  });
+
+  it('client_credentials step-up requests the union of scopes', async () => {
+    const server = new FakeServer();
+    const session = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      grant: { type: 'client_credentials' },
+      client: { preRegistered: [{ issuer: ISSUER, clientId: 'svc', clientSecret: 's' }] },
+      clock: () => server.now,
+    });
+    await call(session, server);
+    expect((await call(session, server, { scopes: ['mcp:read', 'mcp:write'] })).status).toBe(200);
+    const last = server.http.requests.at(-1)!;
+    expect(last.form!.scope!.split(' ').sort()).toEqual(['mcp:read', 'mcp:write']);
+  });
+
+  it('jwt-bearer uses the supplied assertion and registers nothing', async () => {
+    const server = new FakeServer();
+    const assertion = vi.fn(async () => 'eyJ.assertion.SECRET');
+    const session = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      grant: { type: 'jwt_bearer', assertion },
+      client: { preRegistered: [{ issuer: ISSUER, clientId: 'workload' }] },
+      clock: () => server.now,
+    });
+    expect((await call(session, server)).status).toBe(200);
+    expect(server.http.log).toEqual([`GET ${PRM}`, `GET ${AS_METADATA}`, `POST ${ISSUER}/token`]);
+    expect(server.http.requests[2]!.form).toMatchObject({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion: 'eyJ.assertion.SECRET',
+      resource: `${SERVER}/mcp`,
+    });
+    expect(assertion).toHaveBeenCalledWith(
+      expect.objectContaining({ issuer: ISSUER, resource: `${SERVER}/mcp` }),
+    );
+  });
+
+  it('refuses pre-registered credentials issued by another authorization server', async () => {
+    const server = new FakeServer();
+    const session = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      grant: { type: 'client_credentials' },
+      client: {
+        preRegistered: [{ issuer: 'https://other-issuer.example.com', clientId: 'svc', clientSecret: 's' }],
+      },
+      clock: () => server.now,
+    });
+    await expect(call(session, server)).rejects.toMatchObject({ code: 'client_configuration_required' });
+    expect(server.http.log.some((line) => line.endsWith('/token') || line.endsWith('/register'))).toBe(false);
+  });
+});
+
+describe('OAuthSession: failures and aborts', () => {
+  it('keeps using a still-valid token while the authorization server is down', async () => {
+    const { server, session } = setup({ accessTokenLifetime: 60 });
+    await call(session, server);
+    server.now += 45_000;
+    server.nextTokenReply = { status: 503, headers: {}, body: 'down' };
+    const headers = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    expect(headers.authorization).toBe('Bearer access-SECRET-2');
+    server.now += 30_000; // now expired
+    server.http.on('POST', `${ISSUER}/token`, { status: 503, headers: {}, body: 'down' });
+    await expect(
+      session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
+    ).rejects.toMatchObject({
+      code: 'refresh_failed',
+      status: 503,
+    });
+  });
+
+  it('an aborted caller stops waiting on a refresh while the others complete', async () => {
+    const { server, session } = setup({ accessTokenLifetime: 60 });
+    await call(session, server);
+    server.now += 120_000;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const original = server.http.send.bind(server.http);
+    server.http.send = async (request) => {
+      if (request.url.endsWith('/token')) await gate;
+      return original(request);
+    };
+    const controller = new AbortController();
+    const patient = session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    const impatient = session.getAuthorizationHeaders({
+      method: 'GET',
+      url: server.resourceUrl,
+      signal: controller.signal,
+    });
+    controller.abort();
+    await expect(impatient).rejects.toMatchObject({ code: 'aborted' });
+    release();
+    expect((await patient).authorization).toMatch(/^Bearer access-SECRET-/);
+  });
+
+  it('aborting while waiting for the user rejects promptly', async () => {
+    const server = new FakeServer();
+    const controller = new AbortController();
+    const session = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      client: { redirectUris: [REDIRECT] },
+      authorizationHandler: () => new Promise(() => {}),
+      clock: () => server.now,
+    });
+    const pending = call(session, server, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 5);
+    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
+  });
+});
+
+describe('OAuthSession: DPoP', () => {
+  it('binds tokens to a key and sends a fresh proof for each request', async () => {
+    const { server, session } = setup({ dpop: true }, { dpop: 'auto' });
+    await call(session, server);
+    const tokenRequest = server.http.requests.find((request) => request.url.endsWith('/token'))!;
+    expect(tokenRequest.headers.dpop).toMatch(/^ey/);
+    const first = await session.getAuthorizationHeaders({ method: 'POST', url: `${server.resourceUrl}?a=1` });
+    const second = await session.getAuthorizationHeaders({ method: 'POST', url: server.resourceUrl });
+    expect(first.authorization).toMatch(/^DPoP access-SECRET-/);
+    expect(first.dpop).not.toBe(second.dpop);
+    const payload = JSON.parse(atob(first.dpop!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
+    expect(payload).toMatchObject({ htm: 'POST', htu: server.resourceUrl });
+    expect(typeof payload.ath).toBe('string');
+    expect(session.getTokenInfo()!.tokenType).toBe('DPoP');
+  });
+
+  it('retries once with the server nonce on use_dpop_nonce from the resource', async () => {
+    const { server, session } = setup({ dpop: true }, { dpop: true });
+    await call(session, server);
+    const headers = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    const verdict = await session.handleResponse({
+      method: 'GET',
+      url: server.resourceUrl,
+      status: 401,
+      headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': 'n-123' },
+      requestHeaders: headers,
+      attempt: 0,
+    });
+    expect(verdict).toBe('retry');
+    const retried = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    const payload = JSON.parse(atob(retried.dpop!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
+    expect(payload.nonce).toBe('n-123');
+  });
+
+  it('dpop auto stays on Bearer when the server does not advertise DPoP', async () => {
+    const { server, session } = setup({}, { dpop: 'auto' });
+    await call(session, server);
+    expect(server.http.requests.some((request) => 'dpop' in request.headers)).toBe(false);
+    expect(session.getTokenInfo()!.tokenType).toBe('Bearer');
+  });
+});
+
+describe('OAuthSession: sign-out', () => {
+  it('revokes the refresh and access tokens and forgets them', async () => {
+    const { server, session } = setup();
+    await call(session, server);
+    server.http.requests.length = 0;
+    const result = await session.signOut();
+    expect(result.revoked).toBe(true);
+    expect(server.http.log).toEqual([`POST ${ISSUER}/revoke`, `POST ${ISSUER}/revoke`]);
+    expect(server.http.requests.map((request) => request.form!.token_type_hint)).toEqual([
+      'refresh_token',
+      'access_token',
+    ]);
+    expect(session.getTokenInfo()).toBeUndefined();
+    expect(await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl })).toEqual({});
+  });
+
+  it('clears local state even when the server has no revocation endpoint', async () => {
+    const { server, session } = setup({ revocation: false });
+    await call(session, server);
+    server.http.requests.length = 0;
+    expect(await session.signOut({ forgetClient: true })).toEqual({ revoked: false });
+    expect(server.http.log).toEqual([]);
+    expect(session.getTokenInfo()).toBeUndefined();
+  });
+});
+
+describe('OAuthSession: options', () => {
+  it('refuses a non-https server URL that is not loopback', () => {
+    const server = new FakeServer();
+    expect(
+      () => new OAuthSession({ serverUrl: 'http://mcp.example.com/mcp', httpClient: server.http }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+  });
+
+  it('explicit scopes win over the challenge', async () => {
+    const { server, session, approvals } = setup({}, { scopes: ['custom:scope'] });
+    await call(session, server, { scopes: [] });
+    expect(new URL(approvals[0]!).searchParams.get('scope')!.split(' ')).toContain('custom:scope');
+    expect(new URL(approvals[0]!).searchParams.get('scope')!.split(' ')).not.toContain('mcp:read');
+  });
+
+  it('uses json helper', () => {
+    expect(json(200, {}).status).toBe(200);
+  });
+});
