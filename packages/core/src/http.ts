@@ -96,16 +96,18 @@ async function sendOnce(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const failure = new Promise<never>((_, reject) => {
+    // Reject before aborting: a client that rejects as soon as its signal aborts (fetch does)
+    // must not win the race and turn a timeout into an abort.
     timer = setTimeout(() => {
-      controller.abort();
       reject(
         oauthError('timeout', `request to ${redactUrl(request.url)} timed out after ${context.timeoutMs} ms`),
       );
+      controller.abort();
     }, context.timeoutMs);
     if (outer !== undefined) {
       onAbort = () => {
-        controller.abort();
         reject(oauthError('aborted', 'the request was aborted'));
+        controller.abort();
       };
       outer.addEventListener('abort', onAbort, { once: true });
     }
@@ -154,7 +156,15 @@ function validateResponseShape(response: unknown, context: HttpContext, url: str
       `response from ${redactUrl(url)} exceeds ${context.maxResponseBytes} bytes`,
     );
   }
-  return candidate as OAuthHttpResponse;
+  // Header names are lower-cased and values made strings, whatever the client handed back.
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(candidate.headers)) {
+    if (value === undefined || value === null) continue;
+    const text = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+    const key = name.toLowerCase();
+    headers[key] = headers[key] === undefined ? text : `${headers[key]}, ${text}`;
+  }
+  return { ...(candidate as OAuthHttpResponse), headers };
 }
 
 /**
@@ -162,8 +172,11 @@ function validateResponseShape(response: unknown, context: HttpContext, url: str
  * timeout and the size cap. Only the headers given here are sent.
  */
 export async function sendRequest(context: HttpContext, options: SendOptions): Promise<OAuthHttpResponse> {
-  const origin = tryParseUrl(options.url)?.origin;
-  if (origin === undefined) throw oauthError('unsafe_url', 'request URL must be absolute');
+  const parsed = tryParseUrl(options.url);
+  if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    throw oauthError('unsafe_url', 'request URL must be an absolute http(s) URL');
+  }
+  const origin = parsed.origin;
   let method = options.method;
   let url = options.url;
   let body = options.body;
@@ -208,7 +221,7 @@ export async function sendRequest(context: HttpContext, options: SendOptions): P
         status: response.status,
       });
     }
-    if (hop + 1 >= context.maxRedirects) {
+    if (hop >= context.maxRedirects) {
       throw oauthError(
         'redirect_not_allowed',
         `${redactUrl(options.url)} redirected more than ${context.maxRedirects} times`,
