@@ -211,7 +211,9 @@ export class OAuthSession {
         { stale: undefined, signal: request.signal },
         (binding) => this.#obtainMachineTokens(binding, undefined, request.signal),
       );
-    } else if (this.#isExpiring(tokens)) {
+    } else if (this.#isExpiring(tokens) && this.#canRenewSilently(tokens)) {
+      // Without a refresh token the token is used until the server rejects it; the user is
+      // brought in on that 401, never ahead of time.
       tokens = await this.#renewBeforeUse(tokens, request.signal);
     }
     return this.#headersFor(tokens, request.method, target);
@@ -248,7 +250,7 @@ export class OAuthSession {
           ? undefined
           : {
               sentTokenIsCurrent: sent === tokens.accessToken,
-              canRefresh: tokens.refreshToken !== undefined || this.#grantType() !== 'authorization_code',
+              canRefresh: this.#canRenewSilently(tokens),
               requestedScopes: tokens.requestedScopes,
               grantedScopes: tokens.grantedScopes,
             },
@@ -273,7 +275,11 @@ export class OAuthSession {
     await this.#load();
     let tokens = this.#tokens;
     if (tokens === undefined) tokens = await this.#acquire(undefined, options.signal);
-    else if (this.#isExpiring(tokens)) tokens = await this.#renewBeforeUse(tokens, options.signal);
+    else if (this.#isExpiring(tokens)) {
+      tokens = this.#canRenewSilently(tokens)
+        ? await this.#renewBeforeUse(tokens, options.signal)
+        : await this.#acquire(tokens.requestedScopes, options.signal);
+    }
     return tokens.accessToken;
   }
 
@@ -375,20 +381,7 @@ export class OAuthSession {
         if (tokens.refreshToken !== undefined) pairs.push([tokens.refreshToken, 'refresh_token']);
         pairs.push([tokens.accessToken, 'access_token']);
         for (const [token, hint] of pairs) {
-          try {
-            await revokeToken(this.#http, {
-              endpoint,
-              issuer: binding.discovery.issuer,
-              token,
-              tokenTypeHint: hint,
-              client: await this.#clientAuthentication(binding.client),
-              now: this.#clock(),
-              ...(options.signal === undefined ? {} : { signal: options.signal }),
-            });
-          } catch (error) {
-            revoked = false;
-            this.#logger.warn('session.revocation_failed', { hint, code: codeOf(error) });
-          }
+          if (!(await this.#revokeQuietly(binding, token, hint, options.signal))) revoked = false;
         }
       }
       if (options.forgetClient) {
@@ -398,6 +391,32 @@ export class OAuthSession {
       }
     }
     return { revoked };
+  }
+
+  /** RFC 7009 revocation when the server supports it; failures are logged, never thrown. */
+  async #revokeQuietly(
+    binding: Binding,
+    token: string,
+    hint: 'access_token' | 'refresh_token',
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    const endpoint = binding.discovery.authorizationServerMetadata.revocation_endpoint;
+    if (endpoint === undefined) return false;
+    try {
+      await revokeToken(this.#http, {
+        endpoint,
+        issuer: binding.discovery.issuer,
+        token,
+        tokenTypeHint: hint,
+        client: await this.#clientAuthentication(binding.client),
+        now: this.#clock(),
+        ...(signal === undefined ? {} : { signal }),
+      });
+      return true;
+    } catch (error) {
+      this.#logger.warn('session.revocation_failed', { hint, code: codeOf(error) });
+      return false;
+    }
   }
 
   // ---------------------------------------------------------------- decisions
@@ -436,11 +455,16 @@ export class OAuthSession {
         const stale = this.#tokens?.accessToken;
         const scopes = unionScopes(this.#options.scopes, decision.scopes);
         this.#logger.debug('session.step_up', { scopes, attempt: this.#stepUps });
-        await this.#runExclusive(binding, { stale, signal }, (current) =>
+        const superseded = this.#tokens?.refreshToken;
+        const next = await this.#runExclusive(binding, { stale, signal }, (current) =>
           this.#grantType() === 'authorization_code'
             ? this.#interactive(current, undefined, scopes, signal)
             : this.#obtainMachineTokens(current, scopes, signal),
         );
+        // The step-up created a new grant; the old grant's refresh token is no longer needed.
+        if (superseded !== undefined && superseded !== next.refreshToken) {
+          await this.#revokeQuietly(binding, superseded, 'refresh_token', signal);
+        }
         return;
       }
     }
@@ -549,9 +573,7 @@ export class OAuthSession {
     const binding = this.#binding!;
     try {
       return await this.#runExclusive(binding, { stale: tokens.accessToken, signal }, (current) =>
-        tokens.refreshToken !== undefined || this.#grantType() !== 'authorization_code'
-          ? this.#refreshOrRegrant(current, signal)
-          : this.#interactive(current, undefined, undefined, signal),
+        this.#refreshOrRegrant(current, signal),
       );
     } catch (error) {
       if (tokens.expiresAt !== undefined && tokens.expiresAt > this.#clock() && !isAbort(error)) {
@@ -957,9 +979,17 @@ export class OAuthSession {
     return isWithinResource(target, base);
   }
 
+  /** Within the skew of expiry; the skew never exceeds half the token's lifetime. */
   #isExpiring(tokens: TokenSet): boolean {
     if (tokens.expiresAt === undefined) return false;
-    return tokens.expiresAt - (this.#options.refreshSkewMs ?? DEFAULT_SKEW_MS) <= this.#clock();
+    const lifetime = Math.max(0, tokens.expiresAt - tokens.issuedAt);
+    const skew = Math.min(this.#options.refreshSkewMs ?? DEFAULT_SKEW_MS, lifetime / 2);
+    return tokens.expiresAt - skew <= this.#clock();
+  }
+
+  /** A refresh token, or a grant that needs no user. */
+  #canRenewSilently(tokens: TokenSet): boolean {
+    return tokens.refreshToken !== undefined || this.#grantType() !== 'authorization_code';
   }
 }
 
