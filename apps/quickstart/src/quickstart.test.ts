@@ -16,8 +16,9 @@ describe('the quick start walk', () => {
       'GET /authorize': 2,
       // two authorization codes, one refresh
       'POST /token': 3,
-      // the session revokes the refresh token, then the access token
-      'POST /revoke': 2,
+      // the step-up revokes the refresh token it supersedes; sign-out revokes the refresh
+      // token, then the access token
+      'POST /revoke': 3,
     });
     expect(result.tokenInfo.grantedScopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']));
     expect(result.tokenInfo.hasRefreshToken).toBe(true);

@@ -67,8 +67,6 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
       httpClient: createFetchHttpClient(),
       client: { clientName: 'mcp-oauth quickstart', redirectUris: [CALLBACK_URL] },
       authorizationHandler: approveInstantly,
-      // Refresh when the token has expired (the default, 30 s early, would outrun a 2 s token).
-      refreshSkewMs: 0,
       logger,
     });
 
