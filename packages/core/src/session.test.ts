@@ -482,6 +482,39 @@ describe('OAuthSession: machine clients', () => {
     );
   });
 
+  it('jwt-bearer without pre-registered credentials sends only the assertion and never registers', async () => {
+    const server = new FakeServer();
+    const session = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      grant: { type: 'jwt_bearer', assertion: () => 'eyJ.workload.SECRET' },
+      clock: () => server.now,
+    });
+    expect((await call(session, server)).status).toBe(200);
+    expect(server.http.log).toEqual([`GET ${PRM}`, `GET ${AS_METADATA}`, `POST ${ISSUER}/token`]);
+    const form = server.http.requests[2]!.form!;
+    expect(form).not.toHaveProperty('client_id');
+    expect(server.http.requests[2]!.headers.authorization).toBeUndefined();
+  });
+
+  it('jwt-bearer does not retry after the authorization server refuses the assertion', async () => {
+    const server = new FakeServer();
+    const assertion = vi.fn(() => 'eyJ.rejected');
+    const session = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      grant: { type: 'jwt_bearer', assertion },
+      clock: () => server.now,
+    });
+    server.http.on('POST', `${ISSUER}/token`, json(400, { error: 'invalid_grant' }));
+    await expect(call(session, server)).rejects.toMatchObject({
+      code: 'token_request_failed',
+      oauthError: 'invalid_grant',
+    });
+    expect(assertion).toHaveBeenCalledTimes(1);
+    expect(server.http.log.filter((line) => line.endsWith('/token'))).toHaveLength(1);
+  });
+
   it('refuses pre-registered credentials issued by another authorization server', async () => {
     const server = new FakeServer();
     const session = new OAuthSession({
@@ -495,6 +528,34 @@ describe('OAuthSession: machine clients', () => {
     });
     await expect(call(session, server)).rejects.toMatchObject({ code: 'client_configuration_required' });
     expect(server.http.log.some((line) => line.endsWith('/token') || line.endsWith('/register'))).toBe(false);
+  });
+});
+
+describe('OAuthSession: sessions sharing a store', () => {
+  it('two sessions (as two processes would) refresh once through the store lock', async () => {
+    const server = new FakeServer({ accessTokenLifetime: 60 });
+    const stores = createMemoryStores();
+    const make = () =>
+      new OAuthSession({
+        serverUrl: server.resourceUrl,
+        httpClient: server.http,
+        client: { redirectUris: [REDIRECT] },
+        authorizationHandler: async ({ authorizationUrl }) => server.approve(authorizationUrl),
+        stores,
+        clock: () => server.now,
+      });
+    const first = make();
+    await call(first, server);
+    const second = make();
+    await call(second, server);
+    server.now += 120_000;
+    server.http.requests.length = 0;
+    const [a, b] = await Promise.all([
+      first.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
+      second.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
+    ]);
+    expect(server.http.log).toEqual([`POST ${ISSUER}/token`]);
+    expect(a.authorization).toBe(b.authorization);
   });
 });
 

@@ -403,12 +403,15 @@ export class OAuthSession {
     const endpoint = binding.discovery.authorizationServerMetadata.revocation_endpoint;
     if (endpoint === undefined) return false;
     try {
+      const client = await this.#clientAuthentication(binding.client);
+      // Revocation needs a client identity (RFC 7009 §2.1); an anonymous workload has none.
+      if (client === undefined) return false;
       await revokeToken(this.#http, {
         endpoint,
         issuer: binding.discovery.issuer,
         token,
         tokenTypeHint: hint,
-        client: await this.#clientAuthentication(binding.client),
+        client,
         now: this.#clock(),
         ...(signal === undefined ? {} : { signal }),
       });
@@ -783,6 +786,7 @@ export class OAuthSession {
   }
 
   async #knownClient(record: DiscoveryRecord): Promise<ClientInformation | undefined> {
+    if (record.clientId === '') return this.#workloadClient(record);
     const options = this.#options.client ?? {};
     const preRegistered = options.preRegistered?.find((entry) => entry.issuer === record.issuer);
     if (preRegistered !== undefined && preRegistered.clientId === record.clientId) {
@@ -831,7 +835,9 @@ export class OAuthSession {
       signal,
     });
     const record = this.#record(result);
-    const client = await resolveClient(this.#http, this.#resolveInput(record, signal));
+    const client =
+      (await this.#workloadClient(record)) ??
+      (await resolveClient(this.#http, this.#resolveInput(record, signal)));
     const discovery: DiscoveryRecord = { ...record, clientId: client.clientId };
     await this.#stores.discovery.set(this.serverUrl.href, discovery);
     this.#binding = { discovery, client };
@@ -865,6 +871,23 @@ export class OAuthSession {
       authorizationServerMetadata: result.authorizationServer.metadata,
       metadataSource: result.authorizationServer.source,
       discoveredAt: this.#clock(),
+    };
+  }
+
+  /**
+   * The jwt-bearer grant registers nothing: without pre-registered credentials for this issuer the
+   * workload presents only its assertion (RFC 7523 §2.1), under an empty client id.
+   */
+  async #workloadClient(record: DiscoveryRecord): Promise<ClientInformation | undefined> {
+    if (this.#grantType() !== 'jwt_bearer') return undefined;
+    if (this.#options.client?.preRegistered?.some((entry) => entry.issuer === record.issuer))
+      return undefined;
+    return {
+      issuer: record.issuer,
+      clientId: '',
+      tokenEndpointAuthMethod: 'none',
+      redirectUris: [],
+      source: 'pre-registered',
     };
   }
 
@@ -906,7 +929,8 @@ export class OAuthSession {
     });
   }
 
-  async #clientAuthentication(client: ClientInformation): Promise<ClientAuthentication> {
+  async #clientAuthentication(client: ClientInformation): Promise<ClientAuthentication | undefined> {
+    if (client.clientId === '') return undefined;
     const method = client.tokenEndpointAuthMethod;
     let signingKey: SigningKey | undefined;
     if (method === 'private_key_jwt') {

@@ -63,7 +63,11 @@ export interface TokenRequestInput {
   readonly grant: TokenGrant;
   /** RFC 8707 resource indicator. */
   readonly resource?: string | undefined;
-  readonly client: ClientAuthentication;
+  /**
+   * How the client authenticates; `undefined` sends no client identity at all (the jwt-bearer
+   * grant of a workload with no registration, RFC 7523 §2.1).
+   */
+  readonly client: ClientAuthentication | undefined;
   /** Milliseconds since the epoch. */
   readonly now: number;
   /** A DPoP proof (RFC 9449) for `POST tokenEndpoint`. */
@@ -144,15 +148,13 @@ export async function buildTokenRequest(input: TokenRequestInput): Promise<Token
     accept: 'application/json',
   };
   if (input.dpopProof !== undefined) headers.dpop = requireValue(input.dpopProof, 'DPoP');
-  await applyClientAuthentication(
-    input.client,
-    { parameters, headers },
-    {
-      issuer: input.issuer,
-      tokenEndpoint: input.tokenEndpoint,
-      now: input.now,
-    },
-  );
+  if (input.client !== undefined) {
+    await applyClientAuthentication(
+      input.client,
+      { parameters, headers },
+      { issuer: input.issuer, tokenEndpoint: input.tokenEndpoint, now: input.now },
+    );
+  }
   for (const [name, value] of Object.entries(input.extraParameters ?? {})) {
     if (Object.hasOwn(parameters, name)) {
       throw oauthError('invalid_options', `extra token request parameter "${name}" is set by the engine`);
