@@ -33,6 +33,7 @@ export const OAUTH_CLIENT_ERROR_CODES = [
   'dpop_failed',
   'revocation_failed',
   'store_failed',
+  'request_not_replayable',
 ] as const;
 
 export type OAuthClientErrorCode = (typeof OAUTH_CLIENT_ERROR_CODES)[number];

@@ -1,4 +1,13 @@
 export {
+  AUTHORIZATION_HEADER_NAMES,
+  type AuthorizedExchange,
+  exchangeWithAuthorization,
+  isCrossOrigin,
+  type ObservedResponse,
+  readTextWithLimit,
+  requestNotReplayable,
+} from './adapter.js';
+export {
   type AuthorizationRequest,
   type AuthorizationRequestInput,
   createAuthorizationRequest,
