@@ -385,6 +385,22 @@ describe('resolveClient: 2. stored registrations', () => {
     expect(info.redirectUris).toEqual([LOOPBACK_REDIRECT]);
   });
 
+  it('reuses a registration whose loopback redirect URI only differs by port (RFC 8252 §7.3)', async () => {
+    const { http, context, store } = setup();
+    await store.set(ISSUER, storedClient({ redirectUris: ['http://127.0.0.1:50123/callback'] }));
+    const info = await resolveClient(context, input(store));
+    expect(info.clientId).toBe('stored-client');
+    expect(http.requests).toHaveLength(0);
+  });
+
+  it('registers again when an https redirect URI differs by port', async () => {
+    const { http, context, store } = setup();
+    await store.set(ISSUER, storedClient({ redirectUris: ['https://app.example:8443/oauth/callback'] }));
+    http.json('POST', REGISTRATION_ENDPOINT, { client_id: 'fresh' }, 201);
+    const info = await resolveClient(context, input(store, { client: { redirectUris: [HTTPS_REDIRECT] } }));
+    expect(info.clientId).toBe('fresh');
+  });
+
   it.each<[string, unknown]>([
     ['a pre-registered record', storedClient({ source: 'pre-registered' })],
     ['a record without client id', { ...storedClient(), clientId: '' }],

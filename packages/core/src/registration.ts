@@ -558,8 +558,22 @@ function judgeStored(
   if (record.issuer !== issuer) return 'other-issuer';
   const expiresAt = stored.clientSecretExpiresAt;
   if (expiresAt !== undefined && expiresAt > 0 && expiresAt <= now / 1000) return 'expired';
-  if (!requiredRedirectUris.every((uri) => stored.redirectUris.includes(uri))) return 'redirect-uris-changed';
+  const registered = stored.redirectUris.map(withoutLoopbackPort);
+  if (!requiredRedirectUris.every((uri) => registered.includes(withoutLoopbackPort(uri)))) {
+    return 'redirect-uris-changed';
+  }
   return 'usable';
+}
+
+/**
+ * A loopback redirect URI without its port: RFC 8252 §7.3 requires authorization servers to accept
+ * any port for loopback IP redirects, so a callback server on a new port keeps the registration.
+ */
+function withoutLoopbackPort(uri: string): string {
+  const url = tryParseUrl(uri);
+  if (url === undefined || url.protocol !== 'http:' || !isLoopbackHost(url.hostname)) return uri;
+  url.port = '';
+  return url.href;
 }
 
 // ---------------------------------------------------------------------------------------------

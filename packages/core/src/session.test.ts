@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { isOAuthClientError } from './errors.js';
 import { OAuthSession, type OAuthSessionOptions } from './session.js';
 import { createMemoryStores, type OAuthStores } from './stores.js';
+import { FakeHttpClient } from './test-utils/fake-http.js';
 import { FakeServer, ISSUER, json, SERVER } from './test-utils/fake-server.js';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
@@ -263,6 +264,46 @@ describe('OAuthSession: authorization code flow', () => {
   });
 });
 
+describe('OAuthSession: 2025-03-26 servers', () => {
+  it('authorizes with a legacy server whose origin metadata names an issuer with a path', async () => {
+    // MCP conformance auth/2025-03-26-oauth-metadata-backcompat.
+    const origin = 'http://localhost:8080';
+    const issuer = `${origin}/oauth`;
+    const http = new FakeHttpClient()
+      .json('GET', `${origin}/.well-known/oauth-authorization-server`, {
+        issuer,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        registration_endpoint: `${issuer}/register`,
+        response_types_supported: ['code'],
+        code_challenge_methods_supported: ['S256'],
+      })
+      .on('POST', `${issuer}/register`, json(201, { client_id: 'legacy-client', redirect_uris: [REDIRECT] }))
+      .on('POST', `${issuer}/token`, json(200, { access_token: 'legacy-token', token_type: 'Bearer' }));
+    const session = new OAuthSession({
+      serverUrl: `${origin}/mcp`,
+      httpClient: http,
+      client: { redirectUris: [REDIRECT] },
+      authorizationHandler: async ({ authorizationUrl, state }) => {
+        expect(new URL(authorizationUrl).origin + new URL(authorizationUrl).pathname).toBe(
+          `${issuer}/authorize`,
+        );
+        return { code: 'legacy-code', state };
+      },
+    });
+
+    const info = await session.authorize();
+
+    expect(info).toMatchObject({ issuer, resource: `${origin}/mcp`, clientId: 'legacy-client' });
+    expect(await session.getAccessToken()).toBe('legacy-token');
+    expect(http.log.slice(-3)).toEqual([
+      `GET ${origin}/.well-known/oauth-authorization-server`,
+      `POST ${issuer}/register`,
+      `POST ${issuer}/token`,
+    ]);
+  });
+});
+
 describe('OAuthSession: step-up', () => {
   it('re-authorizes with the union of held and challenged scopes, without re-registering', async () => {
     const { server, session, approvals } = setup();
@@ -354,6 +395,30 @@ describe('OAuthSession: web apps and restarts', () => {
     const restarted = new OAuthSession(options());
     expect((await call(restarted, server)).status).toBe(200);
     expect(server.http.log).toEqual([]);
+  });
+
+  it('after a restart on a new loopback port, authorizes with the new redirect URI and keeps the client', async () => {
+    const server = new FakeServer();
+    const stores: OAuthStores = createMemoryStores();
+    const approvals: string[] = [];
+    const options = (port: number): OAuthSessionOptions => ({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      client: { redirectUris: [`http://127.0.0.1:${port}/callback`] },
+      authorizationHandler: async ({ authorizationUrl }) => {
+        approvals.push(authorizationUrl);
+        return server.approve(authorizationUrl);
+      },
+      stores,
+      clock: () => server.now,
+    });
+    await call(new OAuthSession(options(40001)), server);
+    server.accessTokens.clear();
+    server.validRefreshTokens.clear();
+    const restarted = new OAuthSession(options(40002));
+    expect((await call(restarted, server)).status).toBe(200);
+    expect(new URL(approvals[1]!).searchParams.get('redirect_uri')).toBe('http://127.0.0.1:40002/callback');
+    expect(server.http.log.filter((line) => line.endsWith('/register'))).toHaveLength(1);
   });
 
   it('rejects a callback whose iss differs from the recorded issuer before any token request', async () => {

@@ -664,7 +664,9 @@ export class OAuthSession {
     signal: AbortSignal | undefined,
   ): Promise<{ authorizationUrl: string; state: string }> {
     if (signal?.aborted) throw oauthError('aborted', 'the authorization was aborted');
-    const redirectUri = binding.client.redirectUris[0] ?? this.#options.client?.redirectUris?.[0];
+    // The configured URI wins: a loopback callback server may listen on a new port after a restart
+    // (RFC 8252 §7.3 has the authorization server accept any port for loopback redirects).
+    const redirectUri = this.#options.client?.redirectUris?.[0] ?? binding.client.redirectUris[0];
     if (redirectUri === undefined) {
       throw oauthError('invalid_options', 'client.redirectUris is required for the authorization code flow');
     }

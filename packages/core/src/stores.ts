@@ -25,7 +25,9 @@ export interface TokenStore extends OAuthStore<StoredTokens> {
   /**
    * Runs `task` while holding an exclusive lock on `key`, so refreshes sharing this store (other
    * sessions, other processes) happen one at a time. The engine re-reads the store inside the
-   * lock, so a refresh done by another holder is reused, not repeated.
+   * lock, so a refresh done by another holder is reused, not repeated. The lock is held for the
+   * whole operation, which for an interactive authorization lasts until the user answers (minutes,
+   * up to the pending-authorization lifetime): size lock timeouts for that.
    */
   lock?<R>(key: string, task: () => Promise<R>): Promise<R>;
 }
