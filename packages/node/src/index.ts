@@ -1,0 +1,19 @@
+export {
+  type CallbackServer,
+  type CallbackServerOptions,
+  startCallbackServer,
+  type WaitForCallbackOptions,
+} from './callback-server.js';
+export { createFileStores, type FileStores, type FileStoresOptions } from './file-store.js';
+export {
+  createLoopbackAuthorizationHandler,
+  type LoopbackAuthorization,
+  type LoopbackAuthorizationOptions,
+} from './loopback-handler.js';
+export {
+  type BrowserProcess,
+  type OpenBrowserOptions,
+  type OpenBrowserResult,
+  openBrowser,
+  type SpawnBrowser,
+} from './open-browser.js';

@@ -1,0 +1,86 @@
+/**
+ * Reading and writing one JSON file safely: writes go to a temporary file in the same directory
+ * (mode 0600), are flushed, then renamed over the target, so a reader sees the old content or the
+ * new, never a torn file. A file that does not parse is reported, never silently replaced.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { OAuthClientError } from '@mcp-oauth/core';
+import { storeFailed, systemErrorCode } from './errors.js';
+
+/** Creates the directory (and its parents) with mode 0700 when missing. */
+export async function ensureDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw storeFailed(`the store directory ${directory} could not be created`, error);
+  }
+}
+
+/** The parsed content, or `undefined` when the file does not exist. */
+export async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return undefined;
+    throw storeFailed(`the store file ${path} could not be read`, error);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw corruptFile(path);
+  }
+}
+
+export function corruptFile(path: string): OAuthClientError {
+  return storeFailed(
+    `the store file ${path} is corrupt or truncated; delete it (you may have to authorize again)`,
+  );
+}
+
+export async function writeJsonFile(path: string, value: unknown): Promise<void> {
+  const directory = dirname(path);
+  await ensureDirectory(directory);
+  const temporary = join(directory, `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temporary, 'wx', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await removeFile(temporary).catch(() => {});
+    throw storeFailed(`the store file ${path} could not be written`, error);
+  }
+  await syncDirectory(directory);
+}
+
+/** Deletes a file; a missing file is not an error. */
+export async function removeFile(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (systemErrorCode(error) !== 'ENOENT')
+      throw storeFailed(`the store file ${path} could not be deleted`, error);
+  }
+}
+
+/** Makes the rename durable where the platform allows opening a directory (not on Windows). */
+async function syncDirectory(directory: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  try {
+    const handle = await open(directory, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Best effort: some file systems refuse to fsync a directory.
+  }
+}
