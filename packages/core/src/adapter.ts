@@ -12,6 +12,12 @@ import { tryParseUrl } from './url.js';
 export interface ObservedResponse {
   readonly status: number;
   readonly headers: HeadersInput;
+  /**
+   * The URL that produced the response when the adapter followed redirects (default: the request
+   * URL). The session judges the response by it, so a 401 from a page the request was redirected
+   * to outside the protected resource starts no authorization.
+   */
+  readonly url?: string | undefined;
 }
 
 export interface AuthorizedExchange<R> {
@@ -37,15 +43,22 @@ export async function exchangeWithAuthorization<R>(exchange: AuthorizedExchange<
     const authorization = await session.getAuthorizationHeaders({ method, url, signal });
     const response = await exchange.send(authorization, attempt);
     const observed = exchange.observe(response);
-    const verdict = await session.handleResponse({
-      method,
-      url,
-      status: observed.status,
-      headers: observed.headers,
-      requestHeaders: authorization,
-      attempt,
-      signal,
-    });
+    let verdict: 'retry' | 'pass';
+    try {
+      verdict = await session.handleResponse({
+        method,
+        url: observed.url ?? url,
+        status: observed.status,
+        headers: observed.headers,
+        requestHeaders: authorization,
+        attempt,
+        signal,
+      });
+    } catch (error) {
+      // The response is not handed back, so free its body before reporting the failure.
+      await Promise.resolve(exchange.discard?.(response)).catch(() => {});
+      throw error;
+    }
     if (verdict === 'pass' || attempt >= 1) return response;
     await exchange.discard?.(response);
   }

@@ -1051,9 +1051,9 @@ function wrapRefreshError(error: unknown): OAuthClientError {
 /** Rejects with `aborted` as soon as the signal fires, even if `promise` never settles. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(oauthError('aborted', 'the authorization was aborted'));
+  if (signal.aborted) return Promise.reject(oauthError('aborted', 'the request was aborted'));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(oauthError('aborted', 'the authorization was aborted'));
+    const onAbort = () => reject(oauthError('aborted', 'the request was aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
