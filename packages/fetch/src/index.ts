@@ -1,0 +1,2 @@
+export { createFetchHttpClient } from './http-client.js';
+export { withOAuth } from './with-oauth.js';

@@ -1,0 +1,48 @@
+// Every ```ts block of README.md, verbatim (readme.test.ts checks they match), so that
+// `tsc -p tsconfig.test.json` typechecks the README. Only the declarations below are extra.
+declare function openBrowserAndWaitForRedirect(url: string): Promise<string>;
+declare const dispatcher: object;
+declare const otherSession: OAuthSession;
+declare const clientSecret: string;
+
+import { OAuthSession } from '@mcp-oauth/core';
+import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
+
+const session = new OAuthSession({
+  serverUrl: 'https://mcp.example.com/mcp',
+  httpClient: createFetchHttpClient(),
+  client: { clientName: 'My MCP client', redirectUris: ['http://127.0.0.1:33418/callback'] },
+  authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
+});
+const authorizedFetch = withOAuth(session);
+
+const response = await authorizedFetch('https://mcp.example.com/mcp', {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+  body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+});
+
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const transport = new StreamableHTTPClientTransport(new URL('https://mcp.example.com/mcp'), {
+  fetch: withOAuth(session),
+});
+
+const proxiedFetch: typeof fetch = (input, init) => fetch(input, { ...init, dispatcher } as RequestInit);
+const proxiedSession = new OAuthSession({
+  serverUrl: 'https://mcp.example.com/mcp',
+  httpClient: createFetchHttpClient(proxiedFetch),
+  authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
+});
+const authorizedProxiedFetch = withOAuth(proxiedSession, proxiedFetch);
+
+const fetchForBoth = withOAuth(otherSession, withOAuth(session));
+
+const machineSession = new OAuthSession({
+  serverUrl: 'https://mcp.example.com/mcp',
+  httpClient: createFetchHttpClient(),
+  grant: { type: 'client_credentials' },
+  client: { preRegistered: [{ issuer: 'https://auth.example.com', clientId: 'ci', clientSecret }] },
+});
+
+export { authorizedProxiedFetch, fetchForBoth, machineSession, response, transport };
