@@ -1,0 +1,2 @@
+export { createAxiosHttpClient } from './http-client.js';
+export { installOAuth, isOAuthRetry } from './interceptors.js';
