@@ -3,6 +3,7 @@ import {
   AUTHORIZATION_HEADER_NAMES,
   exchangeWithAuthorization,
   isCrossOrigin,
+  planRedirect,
   readTextWithLimit,
   requestNotReplayable,
 } from './adapter.js';
@@ -283,5 +284,51 @@ describe('requestNotReplayable', () => {
 
   it('names the headers adapters strip on cross-origin hops, lower-case', () => {
     expect(AUTHORIZATION_HEADER_NAMES).toEqual(['authorization', 'dpop']);
+  });
+});
+
+describe('planRedirect', () => {
+  const base = { method: 'POST', url: 'https://mcp.example.com/mcp', hop: 0 };
+
+  it('is undefined for responses that are not redirects', () => {
+    expect(planRedirect({ ...base, status: 200, location: '/x' })).toBeUndefined();
+    expect(planRedirect({ ...base, status: 302, location: null })).toBeUndefined();
+    expect(planRedirect({ ...base, status: 304, location: '/x' })).toBeUndefined();
+  });
+
+  it('keeps method and body on 307/308 and drops only the engine headers within the origin', () => {
+    expect(planRedirect({ ...base, status: 307, location: '/mcp/v2' })).toEqual({
+      url: 'https://mcp.example.com/mcp/v2',
+      method: 'POST',
+      dropBody: false,
+      dropHeaders: ['authorization', 'dpop'],
+    });
+  });
+
+  it.each([
+    [303, 'PUT', 'GET', true],
+    [303, 'HEAD', 'HEAD', false],
+    [302, 'POST', 'GET', true],
+    [301, 'POST', 'GET', true],
+    [302, 'PUT', 'PUT', false],
+  ])('%i after %s becomes %s (body dropped: %s)', (status, method, next, dropBody) => {
+    const plan = planRedirect({ ...base, method, status, location: '/y' })!;
+    expect(plan.method).toBe(next);
+    expect(plan.dropBody).toBe(dropBody);
+    expect(plan.dropHeaders.includes('content-type')).toBe(dropBody);
+  });
+
+  it('drops credentials and cookies when leaving the origin', () => {
+    const plan = planRedirect({ ...base, status: 307, location: 'https://other.example.com/' })!;
+    expect(plan.dropHeaders).toEqual(
+      expect.arrayContaining(['authorization', 'dpop', 'cookie', 'proxy-authorization']),
+    );
+  });
+
+  it('refuses non-http targets and too many hops as fetch does', () => {
+    expect(() => planRedirect({ ...base, status: 302, location: 'javascript:alert(1)' })).toThrow(TypeError);
+    expect(() => planRedirect({ ...base, status: 302, location: '/z', hop: 20 })).toThrow(
+      'redirect count exceeded',
+    );
   });
 });

@@ -75,6 +75,61 @@ export function requestNotReplayable(): never {
 /** Header names the engine may set on a resource request; adapters remove them on cross-origin hops. */
 export const AUTHORIZATION_HEADER_NAMES: readonly string[] = ['authorization', 'dpop'];
 
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** The Fetch standard's redirect limit. */
+export const MAX_REDIRECTS = 20;
+/** What fetch drops when a redirect leaves the origin, plus the engine's own headers. */
+const CROSS_ORIGIN_DROPPED = ['authorization', 'proxy-authorization', 'cookie', 'dpop'];
+/** The request-body headers fetch drops when a redirect turns the request into a GET. */
+const BODY_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-location',
+];
+
+/** The next hop of a redirect an adapter follows itself (to give each hop its own credentials). */
+export interface RedirectPlan {
+  readonly url: string;
+  readonly method: string;
+  /** The request becomes a GET without a body (303, or 301/302 of a POST). */
+  readonly dropBody: boolean;
+  /** Headers to remove before the hop; the engine's headers for the new URL are added after. */
+  readonly dropHeaders: readonly string[];
+}
+
+/**
+ * Plans the next hop for a response, the way fetch would follow it: `undefined` when the response
+ * is not a redirect. Throws a `TypeError` (as fetch does) for a non-http(s) target or when `hop`
+ * has reached the limit. The engine's headers are always dropped, so each hop carries only what
+ * the session gives its own URL.
+ */
+export function planRedirect(input: {
+  readonly status: number;
+  readonly location: string | null | undefined;
+  readonly method: string;
+  readonly url: string;
+  readonly hop: number;
+}): RedirectPlan | undefined {
+  if (!REDIRECT_STATUSES.has(input.status) || input.location === null || input.location === undefined) {
+    return undefined;
+  }
+  const next = tryParseUrl(input.location, input.url);
+  if (next === undefined || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+    throw new TypeError('a redirect named a URL that is not http(s)');
+  }
+  if (input.hop >= MAX_REDIRECTS) throw new TypeError('redirect count exceeded');
+  const method = input.method.toUpperCase();
+  const dropBody =
+    (input.status === 303 && method !== 'GET' && method !== 'HEAD') ||
+    ((input.status === 301 || input.status === 302) && method === 'POST');
+  const dropHeaders = [...AUTHORIZATION_HEADER_NAMES];
+  if (dropBody) dropHeaders.push(...BODY_HEADERS);
+  if (isCrossOrigin(input.url, next)) dropHeaders.push(...CROSS_ORIGIN_DROPPED);
+  return { url: next.href, method: dropBody ? 'GET' : input.method, dropBody, dropHeaders };
+}
+
 /** True when a redirect from `from` to `to` leaves the origin (so credentials must not follow). */
 export function isCrossOrigin(from: string | URL, to: string | URL): boolean {
   const a = typeof from === 'string' ? tryParseUrl(from) : from;

@@ -3,7 +3,10 @@ export {
   type AuthorizedExchange,
   exchangeWithAuthorization,
   isCrossOrigin,
+  MAX_REDIRECTS,
   type ObservedResponse,
+  planRedirect,
+  type RedirectPlan,
   readTextWithLimit,
   requestNotReplayable,
 } from './adapter.js';
@@ -42,6 +45,19 @@ export {
   generateDpopKey,
   importDpopKey,
 } from './dpop.js';
+export {
+  createIdJagAssertion,
+  createIdJagRequester,
+  ID_JAG_JWT_TYPE,
+  type IdentityAssertionSupplier,
+  type IdentityProviderClient,
+  type IdentityProviderOptions,
+  type IdJagOptions,
+  type IdJagTarget,
+  type JwtBearerAssertionCallback,
+  requestIdJag,
+  TOKEN_TYPE_SAML2,
+} from './enterprise.js';
 export {
   AuthorizationRequiredError,
   isOAuthClientError,
@@ -101,7 +117,17 @@ export {
   type TokenStore,
   tokenKey,
 } from './stores.js';
-export { buildTokenRequest, parseTokenResponse, requestToken, type TokenGrant } from './token.js';
+export {
+  buildTokenRequest,
+  parseTokenExchangeResponse,
+  parseTokenResponse,
+  requestToken,
+  requestTokenExchange,
+  TOKEN_TYPE_ID_JAG,
+  TOKEN_TYPE_ID_TOKEN,
+  type TokenExchangeResult,
+  type TokenGrant,
+} from './token.js';
 export type {
   AuthorizationServerMetadata,
   ClientInformation,

@@ -1,29 +1,10 @@
 import {
   AUTHORIZATION_HEADER_NAMES,
   exchangeWithAuthorization,
-  isCrossOrigin,
   type OAuthSession,
+  planRedirect,
   requestNotReplayable,
 } from '@mcp-oauth/core';
-
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** The Fetch standard's redirect limit. */
-const MAX_REDIRECTS = 20;
-/** What fetch drops when a redirect leaves the origin, plus the engine's own headers. */
-const CROSS_ORIGIN_DROPPED = [
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  ...AUTHORIZATION_HEADER_NAMES,
-];
-/** The request-body headers fetch drops when a redirect turns the request into a GET. */
-const BODY_HEADERS = [
-  'content-type',
-  'content-length',
-  'content-encoding',
-  'content-language',
-  'content-location',
-];
 
 /** One call of the wrapped fetch, taken apart so that it can be sent again (retry or redirect hop). */
 interface Call {
@@ -161,8 +142,6 @@ async function sendFollowingRedirects(
   }
   let { url, method, body } = call;
   const headers = new Headers(call.headers);
-  // From here on every hop carries only what the session gives for its own URL.
-  for (const name of Object.keys(authorization)) headers.delete(name);
   let hopAuthorization = authorization;
   for (let hop = 0; ; hop++) {
     const response = await send(url, method, merge(headers, hopAuthorization), body, 'manual');
@@ -172,26 +151,21 @@ async function sendFollowingRedirects(
       for (const name of AUTHORIZATION_HEADER_NAMES) headers.delete(name);
       return send(url, method, headers, body, 'follow');
     }
-    const location = response.headers.get('location');
-    if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
-    const next = new URL(location, url);
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new TypeError('a redirect named a URL that is not http(s)');
-    }
-    if (hop >= MAX_REDIRECTS) throw new TypeError('redirect count exceeded');
+    const plan = planRedirect({
+      status: response.status,
+      location: response.headers.get('location'),
+      method,
+      url,
+      hop,
+    });
+    if (plan === undefined) return response;
     await response.body?.cancel().catch(() => {});
-    const toGet =
-      (response.status === 303 && method !== 'GET' && method !== 'HEAD') ||
-      ((response.status === 301 || response.status === 302) && method.toUpperCase() === 'POST');
-    if (toGet) {
-      method = 'GET';
-      body = null;
-      for (const name of BODY_HEADERS) headers.delete(name);
-    } else if (body !== null && call.stream) {
+    if (!plan.dropBody && body !== null && call.stream) {
       throw new TypeError('a streamed request body cannot follow a redirect');
     }
-    if (isCrossOrigin(url, next)) for (const name of CROSS_ORIGIN_DROPPED) headers.delete(name);
-    url = next.href;
+    for (const name of plan.dropHeaders) headers.delete(name);
+    ({ url, method } = plan);
+    if (plan.dropBody) body = null;
     hopAuthorization = await session.getAuthorizationHeaders({ method, url, signal: call.signal });
   }
 }
