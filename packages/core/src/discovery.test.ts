@@ -971,6 +971,45 @@ describe('discover', () => {
     expect(error.code).toBe('pkce_unsupported');
   });
 
+  it('legacy: accepts origin metadata whose issuer has a path on the same origin, and binds to that issuer', async () => {
+    // MCP conformance auth/2025-03-26-oauth-metadata-backcompat: the server's origin serves
+    // /.well-known/oauth-authorization-server with "issuer": "<origin>/oauth".
+    const { fake, context, events } = setup();
+    const serverUrl = new URL('http://localhost:8080/mcp');
+    const metadata = asMetadata('http://localhost:8080/oauth');
+    fake.json('GET', 'http://localhost:8080/.well-known/oauth-authorization-server', metadata);
+    const result = await discover(context, { serverUrl });
+    expect(result.authorizationServer).toEqual({
+      issuer: 'http://localhost:8080/oauth',
+      metadata,
+      source: 'oauth',
+    });
+    expect(events).toContainEqual({
+      level: 'debug',
+      event: 'discovery.legacy_issuer_accepted',
+      data: { issuer: 'http://localhost:8080/oauth' },
+    });
+  });
+
+  it('legacy: still refuses origin metadata that names an issuer on another origin', async () => {
+    const { fake, context } = setup();
+    fake.json(
+      'GET',
+      'https://api.example.com/.well-known/oauth-authorization-server',
+      asMetadata('https://auth.example.com'),
+    );
+    const error = await caught(discover(context, { serverUrl: new URL('https://api.example.com/mcp') }));
+    expect(error.code).toBe('issuer_mismatch');
+  });
+
+  it('a same-origin issuer with a path is still a mismatch for an issuer a resource named', async () => {
+    const { fake, context } = setup();
+    fake.json('GET', PRM_INSERTED, prm());
+    fake.json('GET', AUTH_OAUTH, asMetadata(`${AUTH}/tenant`));
+    const error = await caught(discover(context, { serverUrl: SERVER }));
+    expect(error.code).toBe('issuer_mismatch');
+  });
+
   it('does not fall back to legacy discovery when the PRM candidates fail', async () => {
     const { fake, context } = setup();
     fake.on('GET', PRM_INSERTED, { status: 500 });

@@ -327,6 +327,8 @@ export function validateAuthorizationServerMetadata(
   options: {
     expectedIssuer: string;
     allowIssuerMismatch?: boolean | undefined;
+    /** Accept an `issuer` on the origin of `expectedIssuer` (see {@link discoverAuthorizationServerMetadata}). */
+    acceptSameOriginIssuer?: boolean | undefined;
     allowLoopbackHttp: boolean;
     logger?: OAuthLogger | undefined;
   },
@@ -335,7 +337,7 @@ export function validateAuthorizationServerMetadata(
   if (typeof issuer !== 'string' || issuer.length === 0) {
     throw oauthError('metadata_invalid', `${AS_METADATA} "issuer" must be a non-empty string`);
   }
-  if (issuer !== options.expectedIssuer) {
+  if (issuer !== options.expectedIssuer && !acceptedSameOrigin(issuer, options)) {
     if (options.allowIssuerMismatch !== true) {
       throw oauthError(
         'issuer_mismatch',
@@ -357,6 +359,23 @@ export function validateAuthorizationServerMetadata(
     options.logger?.warn('discovery.response_type_code_missing', { issuer: loggableIssuer(issuer) });
   }
   return { ...document, issuer } as AuthorizationServerMetadata;
+}
+
+/** A same-origin issuer, when `acceptSameOriginIssuer` allows it (and the issuer has no query). */
+function acceptedSameOrigin(
+  issuer: string,
+  options: { expectedIssuer: string; acceptSameOriginIssuer?: boolean | undefined },
+): boolean {
+  if (options.acceptSameOriginIssuer !== true) return false;
+  const claimed = tryParseUrl(issuer);
+  const expected = tryParseUrl(options.expectedIssuer);
+  return (
+    claimed !== undefined &&
+    expected !== undefined &&
+    claimed.origin === expected.origin &&
+    claimed.search === '' &&
+    claimed.hash === ''
+  );
 }
 
 /**
@@ -397,6 +416,12 @@ const AS_HARD_STOPS = new Set(['issuer_mismatch', 'unsafe_url']);
  * in a served document stops at once. The result's `issuer` is always `issuer` as given, even when
  * `allowIssuerMismatch` let a different `metadata.issuer` through: credentials and tokens stay bound
  * to the identifier the protected resource named, never to one a document claimed.
+ *
+ * `acceptSameOriginIssuer` is for 2025-03-26 servers, where no resource names an issuer: `issuer`
+ * is only the MCP server's origin, and the metadata that origin serves may name an issuer with a
+ * path on that same origin (e.g. `https://mcp.example.com/oauth`). That issuer is then the
+ * authorization server's identifier and is returned; an issuer on another origin is still
+ * `issuer_mismatch`.
  */
 export async function discoverAuthorizationServerMetadata(
   context: HttpContext,
@@ -404,6 +429,7 @@ export async function discoverAuthorizationServerMetadata(
     issuer: string;
     allowLoopbackHttp: boolean;
     allowIssuerMismatch?: boolean | undefined;
+    acceptSameOriginIssuer?: boolean | undefined;
     signal?: AbortSignal | undefined;
   },
 ): Promise<DiscoveredAuthorizationServer | undefined> {
@@ -432,15 +458,25 @@ export async function discoverAuthorizationServerMetadata(
       const metadata = validateAuthorizationServerMetadata(outcome.document, {
         expectedIssuer: issuer,
         allowIssuerMismatch: options.allowIssuerMismatch,
+        acceptSameOriginIssuer: options.acceptSameOriginIssuer,
         allowLoopbackHttp,
         logger: context.logger,
       });
+      const identified = acceptedSameOrigin(metadata.issuer, {
+        expectedIssuer: issuer,
+        acceptSameOriginIssuer: options.acceptSameOriginIssuer,
+      })
+        ? metadata.issuer
+        : issuer;
+      if (identified !== issuer) {
+        context.logger.debug('discovery.legacy_issuer_accepted', { issuer: loggableIssuer(identified) });
+      }
       context.logger.debug('discovery.as.found', {
         url: redactUrl(url),
-        issuer: loggableIssuer(issuer),
+        issuer: loggableIssuer(identified),
         source,
       });
-      return { issuer, metadata, source };
+      return { issuer: identified, metadata, source };
     } catch (error) {
       if (!isOAuthClientError(error) || AS_HARD_STOPS.has(error.code)) throw error;
       logFailure(context.logger, 'discovery.as.failed', url, error);
@@ -503,8 +539,9 @@ async function resolveAuthorizationServer(
 /**
  * Full discovery for one MCP server. With Protected Resource Metadata, the authorization server is
  * the selector's choice or the first listed one whose metadata is found and passes validation and
- * the PKCE check. Without it (2025-03-26 servers), the issuer is the server's origin, and when that
- * publishes no metadata either, the default `/authorize`, `/token` and `/register` endpoints are used.
+ * the PKCE check. Without it (2025-03-26 servers), the authorization server is the server's origin
+ * (its metadata may name an issuer with a path on that origin), and when that publishes no metadata
+ * either, the default `/authorize`, `/token` and `/register` endpoints are used.
  *
  * With one candidate its error is thrown as it is (`issuer_mismatch`, `unsafe_url`,
  * `pkce_unsupported`, …); with several, a `discovery_failed` carries the last one as `cause`.
@@ -534,6 +571,7 @@ export async function discover(
       issuer: origin,
       allowLoopbackHttp: allowsLoopbackHttp(serverUrl),
       allowIssuerMismatch: policy?.allowIssuerMismatch,
+      acceptSameOriginIssuer: true,
       signal,
     });
     let authorizationServer: DiscoveredAuthorizationServer;
