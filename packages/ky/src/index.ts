@@ -1,0 +1,2 @@
+export { oauthHooks, withOAuth } from './hooks.js';
+export { createKyHttpClient } from './http-client.js';
