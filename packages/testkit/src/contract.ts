@@ -443,7 +443,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
             expect(sent.length).toBeLessThanOrEqual(1);
             for (const record of sent) {
               expect(record.complete).toBe(true);
-              expect(base64(record.body)).toBe(base64(body.expected));
+              expectBodySent(kind, record, body.expected);
             }
           });
 
@@ -455,7 +455,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
             expectStatus(await client.request({ method: 'POST', url: server.url('/mcp/body'), body }), 200);
             const sent = server.requestsTo('/mcp/body');
             expect(sent).toHaveLength(1);
-            expect(base64(sent[0]!.body)).toBe(base64(body.expected));
+            expectBodySent(kind, sent[0]!, body.expected);
           });
         }
       }
@@ -777,6 +777,16 @@ export function describeAdapterContract(harness: AdapterHarness): void {
       });
     });
   });
+}
+
+/** The body arrived whole: exactly the expected bytes, or for multipart the part inside its framing. */
+function expectBodySent(kind: BodyKind, record: RecordedRequest, expected: Uint8Array): void {
+  if (kind === 'formdata') {
+    expect(record.headers['content-type']).toMatch(/^multipart\/form-data; *boundary=/);
+    expect(contains(record.body, expected)).toBe(true);
+    return;
+  }
+  expect(base64(record.body)).toBe(base64(expected));
 }
 
 function expectBodiesIdentical(
