@@ -49,6 +49,29 @@ describe('createLoopbackAuthorizationHandler', () => {
     expect(callback).toBe(`${loopback.redirectUri}?code=mine&state=state-1`);
   });
 
+  it('accepts a callback that arrives before the opener returns', async () => {
+    // An opener that completes the whole round trip itself (a test browser, a headless approver).
+    const loopback = await loopbackWith(async () => {
+      const page = await fetch(`${loopback.redirectUri}?code=fast&state=state-2`);
+      expect(page.status).toBe(200);
+    });
+    const callback = await loopback.handler({
+      authorizationUrl: 'https://as.example/authorize?state=state-2',
+      state: 'state-2',
+      signal: undefined,
+    });
+    expect(callback).toBe(`${loopback.redirectUri}?code=fast&state=state-2`);
+  });
+
+  it('reports a failing opener without waiting for a callback', async () => {
+    const loopback = await loopbackWith(() => {
+      throw new Error('no opener');
+    });
+    await expect(
+      loopback.handler({ authorizationUrl: 'https://as.example/a', state: 's3', signal: undefined }),
+    ).rejects.toThrow('no opener');
+  });
+
   it('stops waiting when the session aborts', async () => {
     const loopback = await loopbackWith(() => {});
     const controller = new AbortController();

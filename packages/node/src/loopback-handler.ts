@@ -29,8 +29,23 @@ export async function createLoopbackAuthorizationHandler(
   return {
     redirectUri: server.redirectUri,
     handler: async ({ authorizationUrl, state, signal }) => {
-      await open(authorizationUrl);
-      return server.waitForCallback({ state, signal });
+      // Wait first: an opener that completes the round trip itself (a test browser, a headless
+      // approver) may deliver the callback before it returns.
+      const stop = new AbortController();
+      const onAbort = () => stop.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) stop.abort();
+      const callback = server.waitForCallback({ state, signal: stop.signal });
+      try {
+        await open(authorizationUrl);
+      } catch (error) {
+        stop.abort();
+        await callback.catch(() => {});
+        throw error;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+      return callback;
     },
     close: () => server.close(),
   };
