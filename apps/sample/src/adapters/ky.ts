@@ -1,0 +1,20 @@
+/**
+ * ky: `withOAuth` extends an instance with hooks that add the token and send a request once more
+ * on a 401 or a 403 `insufficient_scope`; MCP is plain JSON-RPC POSTs.
+ */
+import { createKyHttpClient, withOAuth } from '@mcp-oauth/ky';
+import ky from 'ky';
+import { createSession, type SampleOptions } from '../session.js';
+import { createJsonRpcClient } from './json-rpc.js';
+import type { McpClient } from './mcp-client.js';
+
+export function connectWithKy(options: SampleOptions): McpClient {
+  const app = ky.create({ timeout: 30_000 });
+  const session = createSession(options, createKyHttpClient(app));
+  const mcp = withOAuth(app, session);
+
+  return createJsonRpcClient(session, options.clientName, async (message, headers) => {
+    const response = await mcp.post(options.serverUrl, { json: message, headers });
+    return { text: await response.text(), header: (name) => response.headers.get(name) ?? undefined };
+  });
+}

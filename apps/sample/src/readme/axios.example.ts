@@ -1,0 +1,23 @@
+// The root README's "Use it in your stack" snippets, verbatim: the shared setup, then the axios one.
+// Typechecked with the sample (never run); readme.test.ts keeps them equal to the README.
+import { OAuthSession } from '@mcp-oauth/core';
+import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';
+
+const serverUrl = 'https://mcp.example.com/mcp';
+const loopback = await createLoopbackAuthorizationHandler(); // opens the browser, waits on 127.0.0.1
+const options = {
+  serverUrl,
+  client: { clientName: 'My MCP client', redirectUris: [loopback.redirectUri] },
+  authorizationHandler: loopback.handler,
+};
+
+import { createAxiosHttpClient, installOAuth } from '@mcp-oauth/axios';
+import axios from 'axios';
+
+const mcp = axios.create({ headers: { accept: 'application/json, text/event-stream' }, timeout: 30_000 });
+const session = new OAuthSession({ ...options, httpClient: createAxiosHttpClient(mcp) });
+installOAuth(mcp, session); // before your own interceptors
+
+const { data } = await mcp.post(serverUrl, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+
+export { data };
