@@ -1,0 +1,251 @@
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { isOAuthClientError, OAuthClientError } from './errors.js';
+import type { OAuthHttpResponse } from './http.js';
+import { MAXIMUM_EXPIRES_IN_SECONDS, parseTokenExchangeResponse, parseTokenResponse } from './token.js';
+import type { TokenSet } from './types.js';
+
+const NOW = 1_700_000_000_000;
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** A cheap assertion for hot property bodies (vitest's `expect` costs more than the parsers). */
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`property violated: ${what}`);
+}
+
+const tally = { accepted: 0, refused: 0 };
+beforeEach(() => {
+  tally.accepted = 0;
+  tally.refused = 0;
+});
+
+/** Both branches were exercised: a property that only ever refuses (or accepts) proves little. */
+function expectBothOutcomes(numRuns: number): void {
+  expect(tally.accepted).toBeGreaterThan(numRuns / 50);
+  expect(tally.refused).toBeGreaterThan(numRuns / 50);
+}
+
+/** Runs `parse`; anything it throws must be an engine error whose message repeats no hostile text. */
+function typedOutcome<T>(parse: () => T): T | OAuthClientError {
+  try {
+    const result = parse();
+    tally.accepted++;
+    return result;
+  } catch (error) {
+    tally.refused++;
+    if (!(error instanceof OAuthClientError) || !isOAuthClientError(error)) throw error;
+    check(!error.message.includes('SECRET'), 'the message repeats hostile text');
+    return error;
+  }
+}
+
+const hostile = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.string({ maxLength: 10 }).map((text) => `SECRET${text}`),
+  fc.constantFrom('', null, 0, -1, true, [], {}),
+);
+
+/** A field that is mostly well-formed, sometimes hostile, sometimes absent. */
+function field(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+  return fc.oneof({ weight: 16, arbitrary: valid }, { weight: 1, arbitrary: hostile });
+}
+
+const secretString = fc.string({ minLength: 1, maxLength: 12 }).map((text) => `SECRET-${text}`);
+const tokenDocument = fc
+  .record(
+    {
+      access_token: field(secretString),
+      token_type: field(fc.constantFrom('Bearer', 'bearer', 'BEARER', 'DPoP', 'dpop', 'mac', 'N_A')),
+      expires_in: field(
+        fc.oneof(
+          fc.nat({ max: 10 ** 9 }),
+          fc.double({ min: 0, max: 1e300, noNaN: true }),
+          fc.constantFrom('3600', '0', '99999999999999', '1e3', '-5', ' 60', 1e308),
+        ),
+      ),
+      refresh_token: field(secretString),
+      scope: field(fc.constantFrom('mcp', 'mcp read', '  mcp   read ', '"bad" \\x', '', 'a\u0000b')),
+      id_token: field(secretString),
+      issued_token_type: field(fc.constantFrom('urn:ietf:params:oauth:token-type:id-jag', 'x')),
+      error: field(fc.constantFrom('invalid_grant', 'server_error', 'SECRET_error')),
+      error_description: field(secretString),
+    },
+    { requiredKeys: [] },
+  )
+  .map((document) => JSON.parse(JSON.stringify(document)) as Record<string, unknown>);
+
+const response: fc.Arbitrary<{ response: OAuthHttpResponse; document: Record<string, unknown> }> = fc
+  .tuple(
+    tokenDocument,
+    fc.oneof(
+      { weight: 8, arbitrary: fc.constant(200) },
+      { weight: 2, arbitrary: fc.constantFrom(201, 204, 302, 400, 401, 500, 503) },
+    ),
+    fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom('application/json', 'application/json;charset=UTF-8') },
+      { weight: 1, arbitrary: fc.constantFrom(undefined, 'text/html', 'application/x-www-form-urlencoded') },
+    ),
+    fc.oneof(
+      { weight: 9, arbitrary: fc.constant('json') },
+      { weight: 1, arbitrary: fc.constantFrom('truncated', 'array', 'garbage') },
+    ),
+  )
+  .map(([document, status, contentType, shape]) => {
+    const text = JSON.stringify(document);
+    const body =
+      shape === 'truncated'
+        ? text.slice(0, Math.max(0, text.length - 3))
+        : shape === 'array'
+          ? `[${text}]`
+          : shape === 'garbage'
+            ? `<html>${text}</html>`
+            : text;
+    const headers: Record<string, string> = contentType === undefined ? {} : { 'content-type': contentType };
+    return { response: { status, headers, body }, document };
+  });
+
+const scopes = fc.array(fc.constantFrom('mcp', 'read', 'write'), { maxLength: 3 });
+const previous: fc.Arbitrary<TokenSet | undefined> = fc.option(
+  fc.record({
+    accessToken: fc.constant('SECRET-old-access'),
+    tokenType: fc.constant('Bearer' as const),
+    refreshToken: fc.constant('SECRET-old-refresh'),
+    grantedScopes: scopes,
+    requestedScopes: scopes,
+    issuedAt: fc.constant(NOW - 1000),
+  }),
+  { nil: undefined },
+);
+const grant = fc.constantFrom(
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'jwt_bearer',
+  'token_exchange',
+) as fc.Arbitrary<
+  'authorization_code' | 'refresh_token' | 'client_credentials' | 'jwt_bearer' | 'token_exchange'
+>;
+
+function isPresent(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+describe('parseTokenResponse properties', () => {
+  it('returns a validated token set or a typed error, whatever the token endpoint answers', () => {
+    fc.assert(
+      fc.property(
+        response,
+        scopes,
+        fc.boolean(),
+        previous,
+        grant,
+        ({ response: answer, document }, requestedScopes, dpop, before, grantType) => {
+          const outcome = typedOutcome(() =>
+            parseTokenResponse(answer, {
+              now: NOW,
+              requestedScopes,
+              dpop,
+              previous: before,
+              grant: grantType,
+            }),
+          );
+          if (outcome instanceof OAuthClientError) {
+            const expected =
+              answer.status >= 200 && answer.status < 300 ? 'token_response_invalid' : 'token_request_failed';
+            check(outcome.code === expected, `code ${outcome.code} for status ${answer.status}`);
+            check(outcome.status === answer.status, 'the status is kept');
+            return;
+          }
+          check(answer.status >= 200 && answer.status < 300, 'success only for 2xx');
+          check(outcome.accessToken === document.access_token, 'the access token is the one sent');
+          check(outcome.accessToken.length > 0, 'the access token is not empty');
+          const sentType = String(document.token_type).toLowerCase();
+          check(
+            (outcome.tokenType === 'Bearer' && sentType === 'bearer') ||
+              (outcome.tokenType === 'DPoP' && sentType === 'dpop' && dpop),
+            'the token type is the one sent, Bearer or (with a proof) DPoP',
+          );
+          const { expiresAt } = outcome;
+          check(
+            expiresAt === undefined ||
+              (Number.isFinite(expiresAt) &&
+                expiresAt >= NOW &&
+                expiresAt <= NOW + MAXIMUM_EXPIRES_IN_SECONDS * 1000 + 1),
+            'expiry is finite, not in the past, and capped',
+          );
+          check(expiresAt !== undefined || !isPresent(document.expires_in), 'a sent expiry is kept');
+          const refresh = outcome.refreshToken;
+          check(
+            refresh === undefined || (typeof refresh === 'string' && refresh.length > 0),
+            'refresh token',
+          );
+          if (!isPresent(document.refresh_token)) {
+            check(
+              refresh === (grantType === 'refresh_token' ? before?.refreshToken : undefined),
+              'an omitted refresh token keeps the old one on refresh only',
+            );
+          }
+          check(
+            outcome.grantedScopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope)),
+            'granted scopes are scope tokens',
+          );
+          check(outcome.issuedAt === NOW, 'issued now');
+        },
+      ),
+      { numRuns: 12_000 },
+    );
+    expectBothOutcomes(12_000);
+  });
+
+  it('never throws anything but typed errors on arbitrary bodies and statuses', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 100, max: 599 }),
+        fc.oneof(
+          fc.string({ maxLength: 60 }),
+          fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+        ),
+        fc.boolean(),
+        (status, body, dpop) => {
+          typedOutcome(() =>
+            parseTokenResponse(
+              { status, headers: { 'content-type': 'application/json' }, body },
+              { now: NOW, requestedScopes: [], dpop, grant: 'authorization_code' },
+            ),
+          );
+        },
+      ),
+      { numRuns: 4_000 },
+    );
+  });
+});
+
+describe('parseTokenExchangeResponse properties', () => {
+  it('returns a validated exchange result or a typed error, whatever the identity provider answers', () => {
+    fc.assert(
+      fc.property(response, ({ response: answer, document }) => {
+        const outcome = typedOutcome(() => parseTokenExchangeResponse(answer, NOW));
+        if (outcome instanceof OAuthClientError) {
+          const expected =
+            answer.status >= 200 && answer.status < 300 ? 'token_response_invalid' : 'token_request_failed';
+          check(outcome.code === expected, `code ${outcome.code} for status ${answer.status}`);
+          return;
+        }
+        check(outcome.accessToken === document.access_token && outcome.accessToken.length > 0, 'the token');
+        check(outcome.issuedTokenType === document.issued_token_type, 'the issued token type');
+        check(typeof outcome.tokenType === 'string' && outcome.tokenType.length > 0, 'the token type');
+        check(
+          outcome.expiresAt === undefined ||
+            (outcome.expiresAt >= NOW && outcome.expiresAt <= NOW + MAXIMUM_EXPIRES_IN_SECONDS * 1000 + 1),
+          'expiry is capped',
+        );
+        check(
+          outcome.grantedScopes.every((scope) => SCOPE_TOKEN.test(scope)),
+          'granted scopes',
+        );
+      }),
+      { numRuns: 8_000 },
+    );
+    expectBothOutcomes(8_000);
+  });
+});
