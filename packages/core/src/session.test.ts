@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isOAuthClientError } from './errors.js';
 import { OAuthSession, type OAuthSessionOptions } from './session.js';
-import { createMemoryStores, type OAuthStores } from './stores.js';
+import { createMemoryStores, type OAuthStores, tokenKey } from './stores.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
 import { FakeServer, ISSUER, json, SERVER } from './test-utils/fake-server.js';
 
@@ -419,6 +419,32 @@ describe('OAuthSession: web apps and restarts', () => {
     expect((await call(restarted, server)).status).toBe(200);
     expect(new URL(approvals[1]!).searchParams.get('redirect_uri')).toBe('http://127.0.0.1:40002/callback');
     expect(server.http.log.filter((line) => line.endsWith('/register'))).toHaveLength(1);
+  });
+
+  it.each([
+    ['a numeric refresh token', { refreshToken: 42 }],
+    ['a DPoP token without its key', { tokenType: 'DPoP' }],
+    ['scopes that are not a list', { grantedScopes: 'mcp:read' }],
+    ['an empty access token', { accessToken: '' }],
+  ])('reports a token store record with %s as store_failed', async (_name, damage) => {
+    const server = new FakeServer();
+    const stores: OAuthStores = createMemoryStores();
+    const options = (): OAuthSessionOptions => ({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      client: { redirectUris: [REDIRECT] },
+      authorizationHandler: async ({ authorizationUrl }) => server.approve(authorizationUrl),
+      stores,
+      clock: () => server.now,
+    });
+    await call(new OAuthSession(options()), server);
+    const key = tokenKey(ISSUER, `${SERVER}/mcp`, 'client-1');
+    const stored = await stores.tokens.get(key);
+    await stores.tokens.set(key, { ...stored!, ...damage } as never);
+    const restarted = new OAuthSession(options());
+    await expect(
+      restarted.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
+    ).rejects.toMatchObject({ code: 'store_failed' });
   });
 
   it('rejects a callback whose iss differs from the recorded issuer before any token request', async () => {

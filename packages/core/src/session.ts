@@ -751,7 +751,7 @@ export class OAuthSession {
     if (running !== undefined) return running;
     const guarded = async (): Promise<StoredTokens> => {
       if (options.fresh !== true) {
-        const stored = await this.#stores.tokens.get(key);
+        const stored = await this.#readTokens(key);
         if (stored !== undefined && stored.accessToken !== options.stale && !this.#isExpiring(stored)) {
           this.#tokens = stored;
           return stored;
@@ -777,7 +777,7 @@ export class OAuthSession {
       const client = await this.#knownClient(record);
       if (client === undefined) return;
       this.#binding = { discovery: record, client };
-      this.#tokens = await this.#stores.tokens.get(this.#key(this.#binding));
+      this.#tokens = await this.#readTokens(this.#key(this.#binding));
     })().catch((error: unknown) => {
       this.#loaded = undefined;
       throw isOAuthClientError(error)
@@ -843,7 +843,7 @@ export class OAuthSession {
     const discovery: DiscoveryRecord = { ...record, clientId: client.clientId };
     await this.#stores.discovery.set(this.serverUrl.href, discovery);
     this.#binding = { discovery, client };
-    this.#tokens = await this.#stores.tokens.get(this.#key(this.#binding));
+    this.#tokens = await this.#readTokens(this.#key(this.#binding));
     return this.#binding;
   }
 
@@ -995,6 +995,19 @@ export class OAuthSession {
 
   // ---------------------------------------------------------------- small helpers
 
+  /** A token record from the store, checked field by field: a damaged store is reported, not used. */
+  async #readTokens(key: string): Promise<StoredTokens | undefined> {
+    const stored: unknown = await this.#stores.tokens.get(key);
+    if (stored === undefined) return undefined;
+    if (!isStoredTokens(stored)) {
+      throw oauthError(
+        'store_failed',
+        'the token store holds a malformed record for this server; delete it to authorize again',
+      );
+    }
+    return stored;
+  }
+
   #key(binding: Binding): string {
     return tokenKey(binding.discovery.issuer, binding.discovery.resource, binding.client.clientId);
   }
@@ -1017,6 +1030,39 @@ export class OAuthSession {
   #canRenewSilently(tokens: TokenSet): boolean {
     return tokens.refreshToken !== undefined || this.#grantType() !== 'authorization_code';
   }
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function isStoredTokens(value: unknown): value is StoredTokens {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  const optionalNumber = (field: unknown) =>
+    field === undefined || (typeof field === 'number' && Number.isFinite(field));
+  const optionalString = (field: unknown) => field === undefined || typeof field === 'string';
+  const key = record.dpopKey as Record<string, unknown> | undefined;
+  const keyValid =
+    key === undefined ||
+    (typeof key === 'object' &&
+      key !== null &&
+      typeof key.publicJwk === 'object' &&
+      key.publicJwk !== null &&
+      typeof key.privateJwk === 'object' &&
+      key.privateJwk !== null);
+  return (
+    typeof record.accessToken === 'string' &&
+    record.accessToken.length > 0 &&
+    (record.tokenType === 'Bearer' || (record.tokenType === 'DPoP' && key !== undefined)) &&
+    optionalNumber(record.expiresAt) &&
+    optionalString(record.refreshToken) &&
+    optionalString(record.idToken) &&
+    isStringArray(record.grantedScopes) &&
+    isStringArray(record.requestedScopes) &&
+    typeof record.issuedAt === 'number' &&
+    keyValid
+  );
 }
 
 function toUrl(value: string | URL): URL | undefined {
