@@ -135,6 +135,21 @@ describe('createFileStores', () => {
     expect(JSON.parse(await readFile(file, 'utf8')).value.accessToken).toMatch(/^a\d+$/);
   });
 
+  it('removes temporary files a killed writer left behind, but not ones being written now', async () => {
+    const tokens = join(directory, 'tokens');
+    await mkdir(tokens, { recursive: true });
+    const abandoned = join(tokens, '.abc.json.0123456789abcdef.tmp');
+    const fresh = join(tokens, '.abc.json.fedcba9876543210.tmp');
+    await writeFile(abandoned, '{"refreshToken":"half-written');
+    await writeFile(fresh, '{');
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(abandoned, old, old);
+    await createFileStores({ directory }).tokens.set(KEY, TOKENS);
+    const names = await readdir(tokens);
+    expect(names).not.toContain('.abc.json.0123456789abcdef.tmp');
+    expect(names).toContain('.abc.json.fedcba9876543210.tmp');
+  });
+
   it('a failed write leaves no temporary file and reports store_failed', async () => {
     await stores.tokens.set(KEY, TOKENS);
     const target = await onlyFile('tokens');

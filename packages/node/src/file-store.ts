@@ -28,7 +28,14 @@ import type {
 } from '@mcp-oauth/core';
 import { storeFailed, systemErrorCode } from './errors.js';
 import { withFileLock } from './file-lock.js';
-import { corruptFile, ensureDirectory, readJsonFile, removeFile, writeJsonFile } from './json-file.js';
+import {
+  corruptFile,
+  ensureDirectory,
+  readJsonFile,
+  removeFile,
+  sweepTemporaryFiles,
+  writeJsonFile,
+} from './json-file.js';
 import { defaultStoreDirectory } from './store-directory.js';
 
 export interface FileStoresOptions {
@@ -70,6 +77,7 @@ export function createFileStores(options: FileStoresOptions = {}): FileStores {
 
 class FileStore<T> implements OAuthStore<T> {
   readonly directory: string;
+  #swept = false;
 
   constructor(directory: string) {
     this.directory = directory;
@@ -82,6 +90,11 @@ class FileStore<T> implements OAuthStore<T> {
   }
 
   async set(key: string, value: T): Promise<void> {
+    if (!this.#swept) {
+      // Once per store: what an earlier process killed mid-write left behind (it may hold tokens).
+      this.#swept = true;
+      await sweepTemporaryFiles(this.directory);
+    }
     await writeJsonFile(this.pathOf(key), { version: FORMAT_VERSION, key, value });
   }
 

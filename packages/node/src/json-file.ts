@@ -4,7 +4,7 @@
  * new, never a torn file. A file that does not parse is reported, never silently replaced.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { OAuthClientError } from '@mcp-oauth/core';
 import { storeFailed, systemErrorCode } from './errors.js';
@@ -58,6 +58,33 @@ export async function writeJsonFile(path: string, value: unknown): Promise<void>
     throw storeFailed(`the store file ${path} could not be written`, error);
   }
   await syncDirectory(directory);
+}
+
+/**
+ * Removes temporary files that a process killed mid-write left behind. Only files older than
+ * `minimumAgeMs` go, so a write in progress elsewhere is never disturbed. Best effort.
+ */
+export async function sweepTemporaryFiles(directory: string, minimumAgeMs = 60_000): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch {
+    return 0;
+  }
+  const now = Date.now();
+  let removed = 0;
+  for (const name of names) {
+    if (!name.startsWith('.') || !name.endsWith('.tmp')) continue;
+    const path = join(directory, name);
+    try {
+      if (now - (await stat(path)).mtimeMs < minimumAgeMs) continue;
+      await unlink(path);
+      removed++;
+    } catch {
+      // Renamed or removed by its writer or another sweeper meanwhile.
+    }
+  }
+  return removed;
 }
 
 /** Deletes a file; a missing file is not an error. */
