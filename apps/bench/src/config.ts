@@ -1,0 +1,39 @@
+/** How much work each measurement does: the full run, or the smoke run that only keeps the code alive. */
+export interface BenchConfig {
+  readonly mode: 'full' | 'smoke';
+  readonly overhead: {
+    /** Interleaved A/B rounds; the table shows their median. */
+    readonly rounds: number;
+    /** Requests timed per (library, variant) and round, one at a time, after a few untimed ones. */
+    readonly requestsPerRound: number;
+    readonly warmupRequests: number;
+  };
+  readonly storm: {
+    /** Requests fired at once at an expired or revoked token. */
+    readonly concurrency: number;
+    readonly rounds: number;
+  };
+  readonly memory: {
+    /** Authorized requests between the two forced-GC heap readings. */
+    readonly requests: number;
+    readonly warmupRequests: number;
+    /** Requests per window of the allocation estimate (no GC may run inside a window). */
+    readonly allocationWindow: number;
+    /** Requests in flight at once. */
+    readonly concurrency: number;
+  };
+}
+
+export const FULL: BenchConfig = {
+  mode: 'full',
+  overhead: { rounds: 15, requestsPerRound: 200, warmupRequests: 20 },
+  storm: { concurrency: 1000, rounds: 3 },
+  memory: { requests: 10_000, warmupRequests: 500, allocationWindow: 200, concurrency: 8 },
+};
+
+export const SMOKE: BenchConfig = {
+  mode: 'smoke',
+  overhead: { rounds: 2, requestsPerRound: 10, warmupRequests: 2 },
+  storm: { concurrency: 20, rounds: 1 },
+  memory: { requests: 200, warmupRequests: 50, allocationWindow: 50, concurrency: 4 },
+};

@@ -1,0 +1,112 @@
+// The smoke run: every measurement with tiny counts, so the benchmark code cannot rot. It checks the
+// shape of the results and the facts that are counts, not timings (none of those is asserted).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_KINDS, isOurs } from './clients.js';
+import { SMOKE } from './config.js';
+import { LIBRARY_NAMES } from './libraries.js';
+import type { Results } from './results.js';
+import { COLD_MINIMUM, WARM_EXPIRED_MINIMUM, WARM_MINIMUM } from './round-trips.js';
+import { runBenchmarks } from './run.js';
+import { SCENARIOS } from './storm.js';
+import { renderResults } from './table.js';
+
+const finite = expect.any(Number);
+
+describe('pnpm bench --smoke', () => {
+  let results: Results;
+
+  beforeAll(async () => {
+    results = await runBenchmarks(SMOKE);
+  }, 120_000);
+
+  it('describes the machine and the run', () => {
+    expect(results).toMatchObject({ schema: 1, mode: 'smoke', config: SMOKE });
+    expect(results.machine.cores).toBeGreaterThan(0);
+    expect(results.machine.node).toBe(process.version);
+  });
+
+  it('measures the overhead of every adapter next to its bare library', () => {
+    expect(results.overhead?.map((row) => row.library)).toEqual([...LIBRARY_NAMES]);
+    for (const row of results.overhead ?? []) {
+      for (const value of [row.ratio, row.cpuRatio, row.adapterRps, row.bareRps]) {
+        expect(Number.isFinite(value) && value > 0).toBe(true);
+      }
+    }
+  });
+
+  it('renews once for a whole storm, with no failure and no prompt, in every mcp-oauth client', () => {
+    const rows = results.storm ?? [];
+    expect(rows).toHaveLength(SCENARIOS.length * CLIENT_KINDS.length);
+    for (const row of rows.filter((each) => isOurs(each.client))) {
+      expect({ client: row.client, scenario: row.scenario, ...row.rounds[0] }).toMatchObject({
+        tokenRequests: 1,
+        failures: 0,
+        succeeded: SMOKE.storm.concurrency,
+        prompts: 0,
+        renewsAfterwards: true,
+        // An expired token is renewed before use: no request goes out with it.
+        unauthorized: row.scenario === 'expired' ? 0 : SMOKE.storm.concurrency,
+      });
+    }
+    for (const row of rows.filter((each) => !isOurs(each.client))) {
+      expect(row).toMatchObject({ tokenRequests: finite, failures: finite, drainMs: finite });
+    }
+  });
+
+  it('reaches the first authorized call in the protocol minimum, cold and warm, in every mcp-oauth client', () => {
+    const rows = results.roundTrips ?? [];
+    expect(rows.map((row) => row.client)).toEqual([...CLIENT_KINDS]);
+    for (const row of rows.filter((each) => isOurs(each.client))) {
+      expect({ client: row.client, cold: row.cold, warm: row.warm, warmExpired: row.warmExpired }).toEqual({
+        client: row.client,
+        cold: COLD_MINIMUM,
+        warm: WARM_MINIMUM,
+        warmExpired: WARM_EXPIRED_MINIMUM,
+      });
+    }
+    for (const row of rows) expect(row.warmError).toBeUndefined();
+  });
+
+  it('sizes core, core with each adapter, and the SDK auth entry points', () => {
+    const rows = results.bundle?.rows ?? [];
+    expect(rows.map((row) => row.name)).toEqual([
+      'core',
+      'core + fetch',
+      'core + ky',
+      'core + axios',
+      'core + got',
+      'SDK v1 client/auth.js',
+      'SDK v2 client (auth exports)',
+    ]);
+    for (const row of rows) {
+      expect(row.gzipBytes).toBeGreaterThan(0);
+      expect(row.gzipBytes).toBeLessThan(row.minifiedBytes);
+    }
+    expect(results.bundle?.coreContributors.map((each) => each.module)).toContain('src/session.ts');
+  });
+
+  it('reads the heap of every adapter after forced GC', () => {
+    expect(results.memory?.map((row) => row.library)).toEqual([...LIBRARY_NAMES]);
+    for (const row of results.memory ?? []) {
+      expect(row).toMatchObject({
+        requests: SMOKE.memory.requests,
+        adapterGrowthPerRequest: finite,
+        bareGrowthPerRequest: finite,
+        heapAfterBytes: finite,
+      });
+    }
+  });
+
+  it('prints every section of the table', () => {
+    const table = renderResults(results);
+    for (const heading of [
+      '1. Per-request',
+      '2. Refresh storm',
+      '3. Round trips',
+      '4. Bundle size',
+      '5. Memory',
+    ]) {
+      expect(table).toContain(heading);
+    }
+  });
+});

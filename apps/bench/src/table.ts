@@ -1,0 +1,193 @@
+/** Renders results as plain-text tables: ratios and counts against their targets first, absolute numbers after. */
+import { CLIENT_LABELS } from './clients.js';
+import { ENDPOINT_LABELS, ENDPOINTS, type EndpointCounts, totalOf } from './endpoints.js';
+import type { Results } from './results.js';
+
+type Cell = string | number;
+
+/** Columns padded to their widest cell; the first `textColumns` left-aligned, the others (numbers) right-aligned. */
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  textColumns = 1,
+): string {
+  const text = [headers, ...rows].map((row) => row.map(String));
+  const widths = headers.map((_, column) => Math.max(...text.map((row) => row[column]?.length ?? 0)));
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, column) =>
+        column < textColumns ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+      )
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((width) => '-'.repeat(width)).join('  ');
+  return [line(text[0]!), rule, ...text.slice(1).map(line)].join('\n');
+}
+
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const integer = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
+const kilobytes = (bytes: number) => (bytes / 1024).toFixed(1);
+const yesNo = (value: boolean) => (value ? 'yes' : 'NO');
+
+function sameCounts(a: EndpointCounts, b: EndpointCounts): boolean {
+  return ENDPOINTS.every((name) => a[name] === b[name]);
+}
+
+export function renderResults(results: Results): string {
+  const { machine, targets, config } = results;
+  const out: string[] = [];
+  out.push(
+    `mcp-oauth benchmarks — ${results.mode} run, ${results.startedAt}, ${(results.durationMs / 1000).toFixed(0)} s`,
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}`,
+  );
+
+  if (results.overhead !== undefined) {
+    const { rounds, requestsPerRound } = config.overhead;
+    out.push(
+      '',
+      `1. Per-request overhead, valid cached token (one request in flight; median of ${rounds} interleaved A/B rounds of ${requestsPerRound} requests each)`,
+      `   ratio = adapter req/s ÷ bare req/s in the same round (target ≥ ${targets.overheadRatio}); CPU ratio = bare CPU ÷ adapter CPU per request, this process`,
+      formatTable(
+        [
+          'library',
+          'ratio',
+          'min–max',
+          'CPU ratio',
+          'adapter req/s',
+          'bare req/s',
+          'adapter CPU µs/req',
+          'bare CPU µs/req',
+        ],
+        results.overhead.map((row) => [
+          row.library,
+          fixed(row.ratio, 3),
+          `${fixed(row.ratioMin, 2)}–${fixed(row.ratioMax, 2)}`,
+          fixed(row.cpuRatio, 3),
+          integer(row.adapterRps),
+          integer(row.bareRps),
+          integer(row.adapterCpuMicros),
+          integer(row.bareCpuMicros),
+        ]),
+      ),
+    );
+  }
+
+  if (results.storm !== undefined) {
+    const { concurrency, rounds } = config.storm;
+    out.push(
+      '',
+      `2. Refresh storm: ${concurrency} concurrent calls on an expired / revoked token (median of ${rounds} rounds; targets: 1 token request, 0 failures)`,
+      formatTable(
+        [
+          'scenario',
+          'client',
+          'token req',
+          'failures',
+          'user prompts',
+          'renews after',
+          'drain ms',
+          'MCP req',
+          'PRM+AS req',
+        ],
+        results.storm.map((row) => [
+          row.scenario,
+          CLIENT_LABELS[row.client],
+          row.tokenRequests,
+          row.failures,
+          row.prompts,
+          yesNo(row.renewsAfterwards),
+          integer(row.drainMs),
+          row.mcpRequests,
+          row.discoveryRequests,
+        ]),
+        2,
+      ),
+    );
+  }
+
+  if (results.roundTrips !== undefined) {
+    const minimum = targets.roundTripMinimum;
+    const rows: Cell[][] = [];
+    for (const row of results.roundTrips) {
+      for (const phase of ['cold', 'warm', 'warmExpired'] as const) {
+        const counts = row[phase];
+        rows.push([
+          CLIENT_LABELS[row.client],
+          phase === 'warmExpired' ? 'warm, expired' : phase,
+          ...ENDPOINTS.map((name) => counts[name]),
+          totalOf(counts),
+          sameCounts(counts, minimum[phase]) ? 'yes' : 'NO',
+        ]);
+      }
+    }
+    out.push(
+      '',
+      '3. Round trips to the first authorized call, requests per endpoint (warm = new process over the persisted store)',
+      `   minimum: cold ${totalOf(minimum.cold)} (1 unauthorized MCP + PRM + AS metadata + registration + authorize + token + MCP), warm ${totalOf(minimum.warm)} (MCP), warm with an expired token ${totalOf(minimum.warmExpired)} (token + MCP)`,
+      formatTable(
+        ['client', 'phase', ...ENDPOINTS.map((name) => ENDPOINT_LABELS[name]), 'total', 'minimum'],
+        rows,
+        2,
+      ),
+    );
+  }
+
+  if (results.bundle !== undefined) {
+    const { rows, coreContributors, coreSourceBundle } = results.bundle;
+    const coreFetch = rows.find((row) => row.name === 'core + fetch');
+    out.push(
+      '',
+      `4. Bundle size: esbuild, minified ESM, gzip -9; HTTP libraries external (target: core + fetch ≤ ${kilobytes(targets.coreFetchGzipBytes)} KB gz${coreFetch === undefined ? '' : `, measured ${kilobytes(coreFetch.gzipBytes)}`})`,
+      formatTable(
+        ['entry', 'KB gz, all exports', 'KB gz, typical import', 'KB minified'],
+        rows.map((row) => [
+          row.name,
+          kilobytes(row.gzipBytes),
+          kilobytes(row.typicalGzipBytes),
+          kilobytes(row.minifiedBytes),
+        ]),
+      ),
+      '',
+      `   largest modules of core (bundled from src: ${kilobytes(coreSourceBundle.minifiedBytes)} KB minified, ${kilobytes(coreSourceBundle.gzipBytes)} KB gz; ≈ gz = share × total)`,
+      formatTable(
+        ['module', 'KB minified', 'share', '≈ KB gz'],
+        coreContributors
+          .slice(0, 12)
+          .map((each) => [
+            each.module,
+            kilobytes(each.bytes),
+            `${(each.share * 100).toFixed(1)} %`,
+            kilobytes(each.share * coreSourceBundle.gzipBytes),
+          ]),
+      ),
+    );
+  }
+
+  if (results.memory !== undefined) {
+    const requests = results.memory[0]?.requests ?? 0;
+    out.push(
+      '',
+      `5. Memory: ${integer(requests)} requests through each adapter and as many bare, heap after forced GC (--expose-gc, own process)`,
+      '   growth = retained heap per request (target: none beyond the bare library’s own); allocation = JS heap allocated per request (GC-free windows)',
+      formatTable(
+        [
+          'library',
+          'adapter growth B/req',
+          'bare growth B/req',
+          'heap after MB',
+          'adapter alloc KB/req',
+          'bare alloc KB/req',
+        ],
+        results.memory.map((row) => [
+          row.library,
+          fixed(row.adapterGrowthPerRequest, 1),
+          fixed(row.bareGrowthPerRequest, 1),
+          fixed(row.heapAfterBytes / 2 ** 20, 1),
+          row.adapterAllocationPerRequest === null ? '–' : kilobytes(row.adapterAllocationPerRequest),
+          row.bareAllocationPerRequest === null ? '–' : kilobytes(row.bareAllocationPerRequest),
+        ]),
+      ),
+    );
+  }
+  return out.join('\n');
+}
