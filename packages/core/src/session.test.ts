@@ -133,6 +133,16 @@ describe('OAuthSession: authorization code flow', () => {
     expect(await headersFor('not a url')).toEqual({});
   });
 
+  it('tells synchronously which URLs it would authorize', async () => {
+    const { server, session } = setup();
+    expect(session.isProtectedUrl(`${SERVER}/mcp/x`)).toBe(true);
+    expect(session.isProtectedUrl(`${SERVER}/other`)).toBe(false);
+    expect(session.isProtectedUrl('https://evil.example.com/mcp')).toBe(false);
+    expect(session.isProtectedUrl('::')).toBe(false);
+    await call(session, server);
+    expect(session.isProtectedUrl(new URL(`${SERVER}/mcp`))).toBe(true);
+  });
+
   it('refreshes proactively near expiry, forwarding granted scopes and the resource', async () => {
     const { server, session } = setup({ accessTokenLifetime: 60 });
     await call(session, server);

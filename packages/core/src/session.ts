@@ -268,6 +268,15 @@ export class OAuthSession {
     return decision.type === 'pass' ? 'pass' : 'retry';
   }
 
+  /**
+   * Whether the session would authorize a request to `url` (same origin, path inside the protected
+   * resource). Synchronous, for library hooks that cannot wait (e.g. redirect callbacks).
+   */
+  isProtectedUrl(url: string | URL): boolean {
+    const target = toUrl(url);
+    return target !== undefined && this.#isProtected(target);
+  }
+
   // ---------------------------------------------------------------- application API
 
   /** A valid access token (refreshing or authorizing as needed). Prefer {@link getAuthorizationHeaders}. */
