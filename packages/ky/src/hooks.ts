@@ -1,7 +1,7 @@
 import { isOAuthClientError, type OAuthSession, requestNotReplayable } from '@mcp-oauth/core';
-import type { BeforeRetryState, Hooks, default as ky, NormalizedOptions } from 'ky';
+import type { BeforeRetryState, Hooks, default as ky, NormalizedOptions, Options } from 'ky';
 import { credentialedHeaders, discard, type Exchange, followRedirects } from './redirects.js';
-import { captureTransport, sendWith, transportFor } from './transport.js';
+import { captureTransport, sendWith, type Transport, transportFor } from './transport.js';
 
 interface HookCall {
   readonly request: Request;
@@ -16,6 +16,28 @@ function readCall(args: readonly unknown[]): HookCall {
     return { request: first, options: options as NormalizedOptions, response: response as Response };
   }
   return first as HookCall;
+}
+
+/** A ky 2 call sent through the global fetch: set when the hooks follow its redirects themselves. */
+interface ManualRedirects {
+  manual: boolean;
+}
+const manualRedirects = new WeakMap<object, ManualRedirects>();
+
+/**
+ * ky 2 `init` hook. When ky will send the call with the global fetch and follow redirects, the
+ * call's `fetch` becomes one that asks for `redirect: 'manual'` once `beforeRequest` has authorized
+ * it: fetch builds its own `Request` from ours anyway, so this costs nothing, where a second
+ * `Request` in `beforeRequest` would re-wrap the body. A caller's own `fetch` might not honour a
+ * `redirect` option, so its requests are re-made as before.
+ */
+function prepareCall(options: Options): void {
+  captureTransport(options);
+  if (options.fetch !== undefined || (options.redirect ?? 'follow') !== 'follow') return;
+  const state: ManualRedirects = { manual: false };
+  manualRedirects.set(options.context!, state);
+  const fetch = globalThis.fetch;
+  options.fetch = (input, init) => fetch(input, state.manual ? { ...init, redirect: 'manual' } : init);
 }
 
 /**
@@ -41,8 +63,12 @@ export function oauthHooks(session: OAuthSession): Hooks {
     rerunsBeforeRequest ||= args[0] instanceof Request;
     const authorized = await authorize(request);
     // fetch would follow a redirect to another origin with the DPoP proof: the hooks follow it instead.
-    const sent =
-      authorized && request.redirect === 'follow' ? new Request(request, { redirect: 'manual' }) : request;
+    let sent = request;
+    if (authorized && request.redirect === 'follow') {
+      const state = manualRedirects.get(options.context);
+      if (state === undefined) sent = new Request(request, { redirect: 'manual' });
+      else state.manual = true;
+    }
     // With retries off, ky 2 sends the request itself and keeps no copy of the body; a copy is kept
     // here for the auth retry, except of a stream, which ky 2 then deliberately does not buffer.
     if (sent.body !== null && options.retry.limit === 0 && !(options.body instanceof ReadableStream)) {
@@ -53,10 +79,14 @@ export function oauthHooks(session: OAuthSession): Hooks {
 
   const afterResponse = async (...args: unknown[]): Promise<Response | undefined> => {
     const { request, options, response } = readCall(args);
-    const transport = transportFor(options);
+    // Worked out only for a hop or a retry: most responses need neither.
+    let transport: Transport | undefined;
+    const transportOnce = () => (transport ??= transportFor(options));
     const source = request.bodyUsed ? spares.get(request) : request;
     const body = source === undefined ? undefined : async () => source.clone().arrayBuffer();
-    const follows = request.redirect === 'manual' && (options.redirect ?? 'follow') === 'follow';
+    const callerFollows = (options.redirect ?? 'follow') === 'follow';
+    const manual = request.redirect === 'manual' || manualRedirects.get(options.context)?.manual === true;
+    const follows = manual && callerFollows;
     const observe = ({ request: sent, response: received }: Exchange, attempt: number) =>
       session.handleResponse({
         method: sent.method,
@@ -69,14 +99,19 @@ export function oauthHooks(session: OAuthSession): Hooks {
       });
 
     let exchange: Exchange = { request, response };
-    if (follows) exchange = await followRedirects(exchange, body, session, transport);
+    if (follows) exchange = await followRedirects(exchange, body, session, transportOnce);
     if ((await observe(exchange, 0)) === 'retry') {
       if (source === undefined) requestNotReplayable();
       discard(exchange.response);
       const headers = await credentialedHeaders(session, source.headers, source);
-      const retry = new Request(source.clone(), { headers });
-      exchange = { request: retry, response: await sendWith(transport, retry) };
-      if (follows) exchange = await followRedirects(exchange, body, session, transport);
+      // The retry carries credentials even when the first attempt did not (it met the 401 without
+      // a token), so its redirects are followed here too, with each hop's own credentials.
+      const retry = new Request(source.clone(), {
+        headers,
+        redirect: callerFollows ? 'manual' : source.redirect,
+      });
+      exchange = { request: retry, response: await sendWith(transportOnce(), retry) };
+      if (callerFollows) exchange = await followRedirects(exchange, body, session, transportOnce);
       await observe(exchange, 1);
     }
     if (exchange.response === response) return undefined;
@@ -92,7 +127,7 @@ export function oauthHooks(session: OAuthSession): Hooks {
   };
 
   return {
-    init: [captureTransport],
+    init: [prepareCall],
     beforeRequest: [beforeRequest],
     beforeRetry: [beforeRetry],
     afterResponse: [afterResponse],

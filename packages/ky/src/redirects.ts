@@ -35,13 +35,13 @@ export function discard(response: Response): void {
  * a body after 303, or after 301/302 of a POST — but each hop carries only the credentials core
  * gives its own URL: none once it leaves the protected resource, a fresh DPoP proof inside it.
  * `body` reads the request's body again; `undefined` when it cannot be sent twice, and then a
- * redirect that would need it is handed back as it is.
+ * redirect that would need it is handed back as it is. `transport` is asked for only to send a hop.
  */
 export async function followRedirects(
   exchange: Exchange,
   body: (() => Promise<ArrayBuffer>) | undefined,
   session: OAuthSession,
-  transport: Transport,
+  transport: () => Transport,
 ): Promise<Exchange> {
   let { request, response } = exchange;
   for (let hop = 0; ; hop++) {
@@ -76,7 +76,7 @@ export async function followRedirects(
       redirect: hidden ? 'follow' : 'manual',
       credentials: request.credentials,
     });
-    response = await sendWith(transport, request);
+    response = await sendWith(transport(), request);
     if (hidden) return { request, response };
   }
 }

@@ -246,6 +246,31 @@ export function describeAdapterContract(harness: AdapterHarness): void {
         });
       }
 
+      for (const dpop of [false, true]) {
+        it(`does not carry the ${dpop ? 'DPoP token and proof' : 'token'} over a redirect answered to the retry after a 401`, async () => {
+          const context = await setup(dpop ? { server: { dpop: true }, session: { dpop: true } } : {});
+          const { server, echo, client } = context;
+          server.respondWith('/mcp/away', (record) =>
+            record.headers.authorization === undefined
+              ? {
+                  status: 401,
+                  headers: { 'www-authenticate': `Bearer resource_metadata="${server.resourceMetadataUrl}"` },
+                }
+              : { status: 307, headers: { location: echo.url('/landing') } },
+          );
+          const response = await client.request({
+            method: 'POST',
+            url: server.url('/mcp/away'),
+            body: createContractBody('json'),
+          });
+          const sent = server.requestsTo('/mcp/away');
+          expect(sent.map((record) => record.headers.authorization === undefined)).toEqual([true, false]);
+          expect(echo.credentialed()).toEqual([]);
+          if (response.status === 200) expect(echo.requests).toHaveLength(1);
+          else expectStatus(response, 307);
+        });
+      }
+
       it('does not carry a DPoP token or proof over a redirect to another origin', async () => {
         const context = await setup({ server: { dpop: true }, session: { dpop: true } });
         const { server, echo, get } = context;
