@@ -144,7 +144,10 @@ async function sendFollowingRedirects(
   const headers = new Headers(call.headers);
   let hopAuthorization = authorization;
   for (let hop = 0; ; hop++) {
-    const response = await send(url, method, merge(headers, hopAuthorization), body, 'manual');
+    // `headers` is this loop's own copy, and every hop drops the session's headers before the
+    // next one's are set, so they go in place (no second copy per hop).
+    for (const [name, value] of Object.entries(hopAuthorization)) headers.set(name, value);
+    const response = await send(url, method, headers, body, 'manual');
     if (response.type === 'opaqueredirect') {
       // Browsers hide the target of a manual redirect: let fetch follow it, without credentials.
       if (call.stream) throw new TypeError('a streamed request body cannot follow a redirect');
