@@ -107,6 +107,24 @@ describe.each(versions)('%s', (_name, axios) => {
       ]);
     });
 
+    it('asks for headers for the URL axios really requests: absolute URLs, baseURL and params', async () => {
+      const server = await listen((_request, response) => response.end('ok'));
+      const { session, authorizations } = fakeSession(`${server.origin}/mcp`);
+      const instance = axios.create({ baseURL: 'http://127.0.0.1:1/ignored' });
+      installOAuth(instance, session);
+
+      await instance.get(`${server.origin}/mcp/a`);
+      await instance.get(`${server.origin}/mcp/b`, { params: { page: 2 } });
+      await instance.get('/mcp/c', { baseURL: `${server.origin}/` });
+
+      expect(authorizations.map(({ url }) => String(url))).toEqual([
+        `${server.origin}/mcp/a`,
+        `${server.origin}/mcp/b?page=2`,
+        `${server.origin}/mcp/c`,
+      ]);
+      expect(server.seen.map((request) => request.path)).toEqual(['/mcp/a', '/mcp/b?page=2', '/mcp/c']);
+    });
+
     it('retries a 401 once with fresh headers, and a second 401 surfaces as axios’s AxiosError', async () => {
       const server = await listen((_request, response) => response.writeHead(401).end('no'));
       const { session, responses } = fakeSession(`${server.origin}/mcp`);

@@ -31,10 +31,24 @@ const REGENERATED = new Set([...AUTHORIZATION_HEADER_NAMES, 'content-length']);
  * and re-issues a rejected request once through `instance.request`. Returns a function that
  * ejects both interceptors.
  */
+/** axios's own test for an absolute URL (`isAbsoluteURL`), which `buildFullPath` uses as is. */
+const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
+
+/**
+ * The URL axios will request. An absolute `url` with no `params` is used as it is (what
+ * `getUri` would return, without merging the whole config again); anything else asks axios.
+ */
+function requestUrl(instance: AxiosInstance, config: InternalAxiosRequestConfig): string {
+  const { url, params } = config;
+  const allowAbsolute = (config as { allowAbsoluteUrls?: boolean }).allowAbsoluteUrls !== false;
+  if (params === undefined && typeof url === 'string' && allowAbsolute && ABSOLUTE_URL.test(url)) return url;
+  return instance.getUri(config);
+}
+
 export function installOAuth(instance: AxiosInstance, session: AuthorizingSession): () => void {
   async function authorize(config: InternalAxiosRequestConfig): Promise<InternalAxiosRequestConfig> {
     const previous = stateOf(config);
-    const url = absolute(instance.getUri(config));
+    const url = absolute(requestUrl(instance, config));
     const method = (config.method ?? 'get').toUpperCase();
     const data: unknown = previous === undefined ? config.data : previous.data;
     setState(config, { attempt: previous?.attempt ?? 0, method, url, data });
