@@ -107,6 +107,7 @@ export {
 export {
   createMemoryStores,
   type DiscoveryRecord,
+  KeyedQueue,
   MemoryPendingAuthorizationStore,
   MemoryStore,
   MemoryTokenStore,

@@ -82,13 +82,13 @@ export class MemoryStore<T> implements OAuthStore<T> {
   }
 }
 
-/** In-memory token store whose `lock` serialises refreshes of sessions in this process. */
-export class MemoryTokenStore extends MemoryStore<StoredTokens> implements TokenStore {
+/** Runs tasks one at a time per key, in the order they arrive; a failed task does not block the next. */
+export class KeyedQueue {
   readonly #tails = new Map<string, Promise<unknown>>();
 
-  async lock<R>(key: string, task: () => Promise<R>): Promise<R> {
+  async run<R>(key: string, task: () => Promise<R>): Promise<R> {
     const previous = this.#tails.get(key) ?? Promise.resolve();
-    const run = previous.then(task, task);
+    const run = previous.then(task);
     const tail = run.then(
       () => undefined,
       () => undefined,
@@ -99,6 +99,15 @@ export class MemoryTokenStore extends MemoryStore<StoredTokens> implements Token
     } finally {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     }
+  }
+}
+
+/** In-memory token store whose `lock` serialises refreshes of sessions in this process. */
+export class MemoryTokenStore extends MemoryStore<StoredTokens> implements TokenStore {
+  readonly #queue = new KeyedQueue();
+
+  lock<R>(key: string, task: () => Promise<R>): Promise<R> {
+    return this.#queue.run(key, task);
   }
 }
 

@@ -16,15 +16,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type {
-  ClientInformation,
-  DiscoveryRecord,
-  OAuthStore,
-  OAuthStores,
-  PendingAuthorization,
-  PendingAuthorizationStore,
-  StoredTokens,
-  TokenStore,
+import {
+  type ClientInformation,
+  type DiscoveryRecord,
+  KeyedQueue,
+  type OAuthStore,
+  type OAuthStores,
+  type PendingAuthorization,
+  type PendingAuthorizationStore,
+  type StoredTokens,
+  type TokenStore,
 } from '@mcp-oauth/core';
 import { storeFailed, systemErrorCode } from './errors.js';
 import { withFileLock } from './file-lock.js';
@@ -109,7 +110,7 @@ class FileStore<T> implements OAuthStore<T> {
 
 class FileTokenStore extends FileStore<StoredTokens> implements TokenStore {
   readonly #lock: { timeoutMs: number; staleMs: number };
-  readonly #tails = new Map<string, Promise<unknown>>();
+  readonly #queue = new KeyedQueue();
 
   constructor(directory: string, lock: { timeoutMs: number; staleMs: number }) {
     super(directory);
@@ -117,23 +118,12 @@ class FileTokenStore extends FileStore<StoredTokens> implements TokenStore {
   }
 
   /** Callers in this process queue here; other processes meet at the lock file. */
-  async lock<R>(key: string, task: () => Promise<R>): Promise<R> {
+  lock<R>(key: string, task: () => Promise<R>): Promise<R> {
     const path = this.pathOf(key, '.lock');
-    const previous = this.#tails.get(path) ?? Promise.resolve();
-    const run = previous.then(async () => {
+    return this.#queue.run(path, async () => {
       await ensureDirectory(this.directory);
       return withFileLock(path, this.#lock, task);
     });
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#tails.set(path, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.#tails.get(path) === tail) this.#tails.delete(path);
-    }
   }
 }
 
