@@ -1,4 +1,9 @@
-import type { OAuthHttpClient, OAuthHttpRequest, OAuthHttpResponse } from '@mcp-oauth/core';
+import {
+  type OAuthHttpClient,
+  type OAuthHttpRequest,
+  type OAuthHttpResponse,
+  readTextWithLimit,
+} from '@mcp-oauth/core';
 
 /**
  * The engine's `OAuthHttpClient` over the global `fetch` (Node 20+, browsers, Deno, Bun): it sends
@@ -19,27 +24,9 @@ export function createFetchHttpClient(fetchFunction: typeof fetch = globalThis.f
         const previous = headers[name];
         headers[name] = previous === undefined ? value : `${previous}, ${value}`;
       });
-      const body = await readText(response, request.maxResponseBytes);
+      // core's reader throws `response_too_large` (and cancels the stream) past the cap.
+      const body = await readTextWithLimit(response.body, request.maxResponseBytes);
       return { status: response.status, headers, body };
     },
   };
-}
-
-/** Reads the body as UTF-8, throwing as soon as more than `maxBytes` have arrived. */
-async function readText(response: Response, maxBytes: number): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    received += value.byteLength;
-    if (received > maxBytes) {
-      await reader.cancel();
-      throw new Error(`response body exceeds ${maxBytes} bytes`);
-    }
-    text += decoder.decode(value, { stream: true });
-  }
 }
