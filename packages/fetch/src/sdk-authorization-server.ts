@@ -4,6 +4,7 @@
 // enforces the scopes it knows, binds codes and tokens to their RFC 8707 resource, and keeps a
 // log of what it was asked so a test can count registrations, grants and refreshes.
 import { randomUUID } from 'node:crypto';
+import { closeServer, listenOnLoopback } from '@mcp-oauth/testkit';
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
 import {
   InvalidGrantError,
@@ -23,7 +24,6 @@ import type {
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import express, { type Response } from 'express';
-import { closeServer, listenOnLoopback } from './sdk-listen.js';
 
 const ACCESS_TOKEN_LIFETIME_S = 3600;
 

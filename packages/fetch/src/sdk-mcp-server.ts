@@ -5,6 +5,7 @@
 // `admin_echo` needs `mcp:admin` as well, so calling it with a smaller token is answered
 // 403 insufficient_scope by `requireBearerAuth` itself.
 import type { ServerResponse } from 'node:http';
+import { closeServer, listenOnLoopback } from '@mcp-oauth/testkit';
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import {
@@ -18,7 +19,6 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { OAuthMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Request, Response } from 'express';
 import * as z from 'zod';
-import { closeServer, listenOnLoopback } from './sdk-listen.js';
 
 export const TOOLS_SCOPE = 'mcp:tools';
 export const ADMIN_SCOPE = 'mcp:admin';

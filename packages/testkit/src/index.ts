@@ -2,7 +2,15 @@ export { BODY_KINDS, createContractBody } from './bodies.js';
 export { describeAdapterContract } from './contract.js';
 export { type DpopClaims, decodeDpopProof, verifyDpopProof } from './dpop.js';
 export { type EchoServer, startEchoServer } from './echo-server.js';
-export { type EchoBody, type Gate, jsonReply, type RecordedRequest, type Reply } from './recording.js';
+export {
+  closeServer,
+  type EchoBody,
+  type Gate,
+  jsonReply,
+  listenOnLoopback,
+  type RecordedRequest,
+  type Reply,
+} from './recording.js';
 export { type IssuedToken, startTestServer, type TestServer, type TestServerOptions } from './server.js';
 export type {
   AdapterClient,

@@ -169,11 +169,14 @@ export class HoldGate implements Gate {
   }
 }
 
-/** Starts `handler` on 127.0.0.1 (and nowhere else) on an ephemeral port. */
+/**
+ * Starts a server on 127.0.0.1 (and nowhere else) on an ephemeral port. Without `handler`, attach
+ * one later: the origin is then known before the application that serves it is built.
+ */
 export async function listenOnLoopback(
-  handler: (request: IncomingMessage, response: ServerResponse) => void,
+  handler?: (request: IncomingMessage, response: ServerResponse) => void,
 ): Promise<{ server: Server; origin: string }> {
-  const server = createServer(handler);
+  const server = handler === undefined ? createServer() : createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -185,6 +188,7 @@ export async function listenOnLoopback(
   return { server, origin: `http://127.0.0.1:${port}` };
 }
 
+/** Stops accepting, then drops keep-alive and streaming connections so `close` can finish. */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.close((error) => (error === undefined ? resolve() : reject(error)));
