@@ -168,6 +168,7 @@ export class OAuthSession {
   #signingKey: Promise<SigningKey> | undefined;
   #stepUps = 0;
   #lastChallengeResourceMetadata: string | undefined;
+  #resourceBase: { readonly resource: string; readonly url: URL } | undefined;
 
   constructor(options: OAuthSessionOptions) {
     const serverUrl =
@@ -1023,8 +1024,12 @@ export class OAuthSession {
 
   #isProtected(target: URL): boolean {
     const resource = this.#binding?.discovery.resource;
-    const base = resource === undefined ? this.serverUrl : (tryParseUrl(resource) ?? this.serverUrl);
-    return isWithinResource(target, base);
+    if (resource === undefined) return isWithinResource(target, this.serverUrl);
+    // Asked on every request: parse the resource once per binding, not each time.
+    if (this.#resourceBase?.resource !== resource) {
+      this.#resourceBase = { resource, url: tryParseUrl(resource) ?? this.serverUrl };
+    }
+    return isWithinResource(target, this.#resourceBase.url);
   }
 
   /** Within the skew of expiry; the skew never exceeds half the token's lifetime. */
