@@ -813,7 +813,7 @@ export class OAuthSession {
       : undefined;
   }
 
-  #resolveInput(record: DiscoveryRecord, signal?: AbortSignal) {
+  #resolveInput(record: DiscoveryRecord) {
     return {
       issuer: record.issuer,
       metadata: record.authorizationServerMetadata,
@@ -821,7 +821,6 @@ export class OAuthSession {
       grantTypes: this.#grantTypes(record),
       store: this.#stores.clients,
       now: this.#clock(),
-      signal,
     };
   }
 
@@ -829,27 +828,23 @@ export class OAuthSession {
   async #bind(resourceMetadataUrl: string | undefined, signal: AbortSignal | undefined): Promise<Binding> {
     if (this.#binding !== undefined) return this.#binding;
     // Concurrent first requests share one discovery and one registration.
-    this.#bindingInFlight ??= this.#discoverAndRegister(resourceMetadataUrl, undefined).finally(() => {
+    // Shared by every waiter, so it runs without any one caller's signal (each stops waiting on its own).
+    this.#bindingInFlight ??= this.#discoverAndRegister(resourceMetadataUrl).finally(() => {
       this.#bindingInFlight = undefined;
     });
     return abortable(this.#bindingInFlight, signal);
   }
 
-  async #discoverAndRegister(
-    resourceMetadataUrl: string | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<Binding> {
+  async #discoverAndRegister(resourceMetadataUrl: string | undefined): Promise<Binding> {
     const result = await discover(this.#http, {
       serverUrl: this.serverUrl,
       resourceMetadataUrl,
       selectAuthorizationServer: this.#options.selectAuthorizationServer,
       policyFor: (issuer) => this.#options.authorizationServerPolicies?.[issuer],
-      signal,
     });
     const record = this.#record(result);
     const client =
-      (await this.#workloadClient(record)) ??
-      (await resolveClient(this.#http, this.#resolveInput(record, signal)));
+      (await this.#workloadClient(record)) ?? (await resolveClient(this.#http, this.#resolveInput(record)));
     const discovery: DiscoveryRecord = { ...record, clientId: client.clientId };
     await this.#stores.discovery.set(this.serverUrl.href, discovery);
     this.#binding = { discovery, client };
