@@ -91,9 +91,12 @@ describe.each(KY_VERSIONS)('%s', (_name, ky) => {
     const hangingRetry = (input: RequestInfo | URL, init?: RequestInit) => {
       if (calls++ === 0) return globalThis.fetch(input, init);
       const signal = (input as Request).signal;
-      return new Promise<Response>((_, reject) =>
-        signal.addEventListener('abort', () => reject(signal.reason)),
-      );
+      // Like fetch: a signal that is already aborted rejects at once (under load ky's timer can fire
+      // before the retry is sent, and a listener added then would never be called).
+      return new Promise<Response>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason));
+      });
     };
     const api = withOAuth(ky.create({ fetch: hangingRetry, timeout: 300 }), session);
     const started = Date.now();
