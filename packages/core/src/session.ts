@@ -761,9 +761,12 @@ export class OAuthSession {
     if (running !== undefined) return running;
     const guarded = async (): Promise<StoredTokens> => {
       if (options.fresh !== true) {
+        // Inside the lock the store is the truth: another session or process may have rotated the
+        // refresh token since this one last looked, and refreshing with the old one would make an
+        // authorization server with reuse detection revoke the whole grant.
         const stored = await this.#readTokens(key);
+        this.#tokens = stored;
         if (stored !== undefined && stored.accessToken !== options.stale && !this.#isExpiring(stored)) {
-          this.#tokens = stored;
           return stored;
         }
       }
