@@ -5,7 +5,7 @@
  * - `fetch`, `ky`, `axios`, `got`: an mcp-oauth session through that library's adapter, POSTing a
  *   JSON-RPC `tools/call` to the MCP endpoint; authorization runs inside the first request.
  * - `sdk-v1+mcp-oauth`, `sdk-v2+mcp-oauth`: the official SDK `Client` over its
- *   `StreamableHTTPClientTransport` with `fetch: withOAuth(session)` and no `authProvider`, as the
+ *   `StreamableHTTPClientTransport` with `fetch: withOAuth(fetch, session)` and no `authProvider`, as the
  *   @mcp-oauth/fetch README shows.
  * - `sdk-v1`, `sdk-v2`: the official SDK `Client` over `StreamableHTTPClientTransport` with an
  *   `authProvider` (sdk-providers.ts), driven as the SDK documents it: `connect()` fails with
@@ -144,7 +144,7 @@ function createSdkWithSession(kind: 'sdk-v1+mcp-oauth' | 'sdk-v2+mcp-oauth', opt
   const { session, prompts, persist } = createSession('fetch', options);
   const url = new URL(options.mcpUrl);
   const client = newSdkClient(kind);
-  const fetch = withOAuth(session);
+  const oauthFetch = withOAuth(globalThis.fetch, session);
   return {
     kind,
     connect: () =>

@@ -155,7 +155,7 @@ async function run(serverUrl: string): Promise<void> {
   );
   // Accept every form; the SDK fills in the schema's defaults (SEP-1034).
   client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: {} }));
-  const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withOAuth(session) });
+  const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withOAuth(fetch, session) });
   await client.connect(transport);
   try {
     const { tools } = await client.listTools();

@@ -5,7 +5,6 @@
  */
 import { randomToken } from './encoding.js';
 import { oauthError } from './errors.js';
-import { type SigningKey, signJwt } from './jwt.js';
 import type { TokenEndpointAuthMethod } from './types.js';
 
 export const CLIENT_ASSERTION_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -25,11 +24,19 @@ const MAXIMUM_ASSERTION_LIFETIME_SECONDS = 3600;
  */
 export type AssertionAudience = 'issuer' | 'token_endpoint';
 
+/** Signs a JWT whose header and claims it is given (the opt-in `@mcp-oauth/core/jwt` module makes one). */
+export interface JwtSigner {
+  readonly algorithm: string;
+  readonly keyId?: string | undefined;
+  sign(header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string>;
+}
+
 export interface ClientAuthentication {
   readonly clientId: string;
   readonly method: TokenEndpointAuthMethod;
   readonly clientSecret?: string | undefined;
-  readonly signingKey?: SigningKey | undefined;
+  /** Signs `private_key_jwt` assertions: `privateKeyJwt(...).signer()` from `@mcp-oauth/core/jwt`, or `jwtSigner(key)`. */
+  readonly signer?: JwtSigner | undefined;
   /** Lifetime of a `private_key_jwt` assertion, in seconds (1–3600). Default 60. */
   readonly assertionLifetimeSeconds?: number | undefined;
   /** `aud` of a `private_key_jwt` assertion. Default `issuer`; see {@link AssertionAudience}. */
@@ -64,8 +71,8 @@ function requireSecret(auth: ClientAuthentication): string {
 }
 
 async function createClientAssertion(auth: ClientAuthentication, context: ClientAuthenticationContext) {
-  const signingKey = auth.signingKey;
-  if (signingKey === undefined) {
+  const signer = auth.signer;
+  if (signer === undefined) {
     throw oauthError('invalid_options', 'client authentication "private_key_jwt" requires a signing key');
   }
   const lifetime = auth.assertionLifetimeSeconds ?? DEFAULT_ASSERTION_LIFETIME_SECONDS;
@@ -85,9 +92,9 @@ async function createClientAssertion(auth: ClientAuthentication, context: Client
   }
   if (!Number.isFinite(context.now)) throw oauthError('invalid_options', '"now" must be a finite number');
   const issuedAt = Math.floor(context.now / 1000);
-  const header: Record<string, unknown> = { alg: signingKey.algorithm, typ: 'JWT' };
-  if (signingKey.keyId !== undefined) header.kid = signingKey.keyId;
-  return signJwt(
+  const header: Record<string, unknown> = { alg: signer.algorithm, typ: 'JWT' };
+  if (signer.keyId !== undefined) header.kid = signer.keyId;
+  return signer.sign(
     header,
     {
       iss: auth.clientId,
@@ -97,8 +104,6 @@ async function createClientAssertion(auth: ClientAuthentication, context: Client
       iat: issuedAt,
       exp: issuedAt + lifetime,
     },
-    signingKey.key,
-    signingKey.algorithm,
   );
 }
 

@@ -3,14 +3,35 @@ import { type OAuthClientError, oauthError } from './errors.js';
 import { includesAllScopes, unionScopes } from './scopes.js';
 
 /**
- * What an adapter should do with a resource server's response. Adapters never interpret OAuth
- * themselves: the session turns each response into one of these and carries it out.
+ * What the engine does with a resource server's `401` or `403`. One pure function, one table:
+ * every protocol decision about a response lives here, and {@link ResourceRequest} carries it out.
+ *
+ * | status | challenge / state                                   | decision                 |
+ * |--------|-----------------------------------------------------|--------------------------|
+ * | other  | —                                                   | `pass`                   |
+ * | 401    | `use_dpop_nonce`, a new nonce came, nonce retry left | `retry` (`dpop_nonce`)   |
+ * | 401    | `use_dpop_nonce`, otherwise                          | `pass`                   |
+ * | any    | authorization retry already spent                    | `pass`                   |
+ * | 401    | another token is current (or none was sent)          | `retry` (`token_replaced`) |
+ * | 401    | silent renewal possible                              | `refresh`                |
+ * | 401    | otherwise                                            | `authorize` (challenge ∪ held scopes) |
+ * | 403    | not `insufficient_scope`, or no token sent           | `pass`                   |
+ * | 403    | another token is current                             | `retry` (`token_replaced`) |
+ * | 403    | challenged scopes already held or asked for          | `fail` `insufficient_scope` |
+ * | 403    | step-up budget of the window spent                   | `fail` `insufficient_scope` |
+ * | 403    | otherwise                                            | `step_up` (held ∪ challenged) |
  */
 export type Decision =
   | { readonly type: 'pass' }
   | { readonly type: 'retry'; readonly reason: 'token_replaced' | 'dpop_nonce' }
   | { readonly type: 'refresh' }
-  | { readonly type: 'authorize'; readonly challengeScopes: readonly string[] }
+  | {
+      readonly type: 'authorize';
+      /** Scopes the challenge named (may be empty). */
+      readonly challengeScopes: readonly string[];
+      /** Scopes the rejected token was requested or granted with, kept by the new authorization. */
+      readonly heldScopes: readonly string[];
+    }
   | { readonly type: 'step_up'; readonly scopes: readonly string[] }
   | { readonly type: 'fail'; readonly error: OAuthClientError };
 
@@ -27,43 +48,48 @@ export interface HeldTokens {
 export interface DecisionInput {
   readonly status: number;
   readonly challenge: ResourceChallenge;
-  /** 0 for a request's first response, 1 for the response to its retry. */
-  readonly attempt: number;
+  /** Retries this request has already made, by kind. Each kind is allowed once. */
+  readonly retries: { readonly authorization: number; readonly dpopNonce: number };
+  /** The response carried a usable `DPoP-Nonce`. */
+  readonly nonceReceived: boolean;
   /** Whether the request carried an access token. */
   readonly sentToken: boolean;
   /** `undefined` when the session has no tokens. */
   readonly held: HeldTokens | undefined;
-  /** Step-ups since the last successful response. */
-  readonly stepUps: number;
-  readonly maxStepUps: number;
+  /** Interactive step-ups in the session's current window, and how many the window allows. */
+  readonly stepUps: { readonly recent: number; readonly max: number };
 }
 
 const PASS: Decision = { type: 'pass' };
 
-/**
- * The whole response policy as one pure function: status × challenge × held tokens × attempt.
- * Every request is retried at most once; a second 401 or 403 is handed back unchanged.
- */
 export function decide(input: DecisionInput): Decision {
   if (input.status !== 401 && input.status !== 403) return PASS;
-  if (input.attempt >= 1) return PASS;
-  const { challenge, held } = input;
+  const { challenge, held, retries } = input;
+
+  if (input.status === 401 && challenge.error === 'use_dpop_nonce') {
+    // A nonce retry is its own budget: it may follow the authorization retry.
+    return input.nonceReceived && retries.dpopNonce < 1 ? { type: 'retry', reason: 'dpop_nonce' } : PASS;
+  }
+  if (retries.authorization >= 1) return PASS;
 
   if (input.status === 401) {
-    if (challenge.error === 'use_dpop_nonce') return { type: 'retry', reason: 'dpop_nonce' };
     if (held !== undefined && !(input.sentToken && held.sentTokenIsCurrent)) {
       // Someone else obtained a token while this request was in flight (or before it carried one).
       return { type: 'retry', reason: 'token_replaced' };
     }
     if (held?.canRefresh) return { type: 'refresh' };
-    return { type: 'authorize', challengeScopes: challenge.scope ?? [] };
+    return {
+      type: 'authorize',
+      challengeScopes: challenge.scope ?? [],
+      heldScopes: held === undefined ? [] : unionScopes(held.requestedScopes, held.grantedScopes),
+    };
   }
 
   if (challenge.error !== 'insufficient_scope' || held === undefined || !input.sentToken) return PASS;
   if (!held.sentTokenIsCurrent) return { type: 'retry', reason: 'token_replaced' };
   const challenged = challenge.scope ?? [];
-  const held_ = unionScopes(held.requestedScopes, held.grantedScopes);
-  if (challenged.length === 0 || includesAllScopes(held_, challenged)) {
+  const heldScopes = unionScopes(held.requestedScopes, held.grantedScopes);
+  if (challenged.length === 0 || includesAllScopes(heldScopes, challenged)) {
     return {
       type: 'fail',
       error: oauthError(
@@ -73,14 +99,15 @@ export function decide(input: DecisionInput): Decision {
       ),
     };
   }
-  if (input.stepUps >= input.maxStepUps) {
+  if (input.stepUps.recent >= input.stepUps.max) {
     return {
       type: 'fail',
-      error: oauthError('insufficient_scope', `gave up after ${input.maxStepUps} step-up authorizations`, {
-        oauthError: 'insufficient_scope',
-        status: 403,
-      }),
+      error: oauthError(
+        'insufficient_scope',
+        `the server asked for more scopes after ${input.stepUps.max} step-up authorizations in the current window; raise "stepUps" to allow more`,
+        { oauthError: 'insufficient_scope', status: 403 },
+      ),
     };
   }
-  return { type: 'step_up', scopes: unionScopes(held.requestedScopes, held.grantedScopes, challenged) };
+  return { type: 'step_up', scopes: unionScopes(heldScopes, challenged) };
 }

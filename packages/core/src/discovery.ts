@@ -114,7 +114,12 @@ async function fetchMetadataDocument(
   };
 }
 
-function logFailure(logger: OAuthLogger, event: string, url: string, error: OAuthClientError): void {
+function logFailure(
+  logger: OAuthLogger,
+  event: 'discovery.prm.failed' | 'discovery.as.failed',
+  url: string,
+  error: OAuthClientError,
+): void {
   logger.debug(event, {
     url: redactUrl(url),
     code: error.code,

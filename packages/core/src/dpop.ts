@@ -4,6 +4,7 @@
  */
 import { base64urlEncode, randomToken, sha256, utf8Encode } from './encoding.js';
 import { OAuthClientError, oauthError } from './errors.js';
+import type { DpopSupport } from './session/dpop-support.js';
 import { tryParseUrl } from './url.js';
 
 export interface DpopKey {
@@ -254,4 +255,23 @@ function originOf(value: string): string | undefined {
   const url = typeof value === 'string' ? tryParseUrl(value) : undefined;
   if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
   return url.origin;
+}
+
+/**
+ * DPoP for a session's `dpop` option. `always` (the default) binds every token to a key the
+ * session generates and persists with the tokens; `auto` does so only when the authorization
+ * server advertises ES256 in `dpop_signing_alg_values_supported`.
+ */
+export function dpop(options: { readonly mode?: 'always' | 'auto' } = {}): DpopSupport {
+  const mode = options.mode ?? 'always';
+  if (mode !== 'always' && mode !== 'auto') {
+    throw oauthError('invalid_options', 'dpop "mode" must be "always" or "auto"');
+  }
+  return {
+    mode,
+    generateKey: generateDpopKey,
+    importKey: importDpopKey,
+    exportKey: exportDpopKey,
+    createProof: createDpopProof,
+  };
 }

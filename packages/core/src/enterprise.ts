@@ -17,7 +17,8 @@ import { discoverAuthorizationServerMetadata } from './discovery.js';
 import { base64Decode, utf8Decode } from './encoding.js';
 import { oauthError } from './errors.js';
 import { createHttpContext, type HttpContext, type OAuthHttpClient } from './http.js';
-import { importSigningKey, type PrivateKeyInput, type SigningAlgorithm, type SigningKey } from './jwt.js';
+import type { JwtSigner } from './client-auth.js';
+import { importSigningKey, jwtSigner, type PrivateKeyInput, type SigningAlgorithm } from './jwt.js';
 import { type OAuthLogger, silentLogger } from './logger.js';
 import {
   requestTokenExchange,
@@ -250,7 +251,7 @@ export function createIdJagRequester(
   options: IdJagOptions,
 ): (target: IdJagTarget) => Promise<TokenExchangeResult> {
   const prepared = prepare(options);
-  let signingKey: Promise<SigningKey> | undefined;
+  let signer: Promise<JwtSigner> | undefined;
   let discoveredEndpoint: Promise<string> | undefined;
 
   const tokenEndpoint = (signal: AbortSignal | undefined): Promise<string> => {
@@ -281,11 +282,11 @@ export function createIdJagRequester(
     const client = options.client;
     if (prepared.method === 'private_key_jwt') {
       const key = client.clientKey!;
-      signingKey ??= importSigningKey(key.privateKey, {
+      signer ??= importSigningKey(key.privateKey, {
         ...(key.algorithm === undefined ? {} : { algorithm: key.algorithm }),
         ...(key.keyId === undefined ? {} : { keyId: key.keyId }),
-      }).catch((error: unknown) => {
-        signingKey = undefined;
+      }).then(jwtSigner, (error: unknown) => {
+        signer = undefined;
         throw error;
       });
     }
@@ -293,7 +294,7 @@ export function createIdJagRequester(
       clientId: client.clientId,
       method: prepared.method,
       clientSecret: client.clientSecret,
-      signingKey: signingKey === undefined ? undefined : await signingKey,
+      signer: signer === undefined ? undefined : await signer,
       // Without a known IdP issuer, the only audience a client assertion can name is the endpoint.
       ...(prepared.issuer === undefined ? { assertionAudience: 'token_endpoint' as const } : {}),
     };

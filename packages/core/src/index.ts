@@ -1,63 +1,10 @@
-export {
-  AUTHORIZATION_HEADER_NAMES,
-  type AuthorizedExchange,
-  exchangeWithAuthorization,
-  isCrossOrigin,
-  MAX_REDIRECTS,
-  type ObservedResponse,
-  planRedirect,
-  type RedirectPlan,
-  readTextWithLimit,
-  requestNotReplayable,
-} from './adapter.js';
-export {
-  type AuthorizationRequest,
-  type AuthorizationRequestInput,
-  createAuthorizationRequest,
-} from './authorize.js';
-export { type CallbackParameters, parseCallback, validateCallback } from './callback.js';
-export {
-  type AuthChallenge,
-  parseWwwAuthenticate,
-  type ResourceChallenge,
-  readResourceChallenge,
-} from './challenge.js';
-export { applyClientAuthentication, type ClientAuthentication } from './client-auth.js';
-export { type Decision, type DecisionInput, decide, type HeldTokens } from './decide.js';
-export {
-  type AuthorizationServerPolicy,
-  type AuthorizationServerSelector,
-  assertPkceSupport,
-  type DiscoveryResult,
-  discover,
-  discoverAuthorizationServerMetadata,
-  discoverProtectedResource,
-  type ProtectedResourceDiscovery,
-  validateAuthorizationServerMetadata,
-  validateProtectedResourceMetadata,
-} from './discovery.js';
-export {
-  computeJwkThumbprint,
-  createDpopProof,
-  type DpopKey,
-  DpopNonceStore,
-  exportDpopKey,
-  generateDpopKey,
-  importDpopKey,
-} from './dpop.js';
-export {
-  createIdJagAssertion,
-  createIdJagRequester,
-  ID_JAG_JWT_TYPE,
-  type IdentityAssertionSupplier,
-  type IdentityProviderClient,
-  type IdentityProviderOptions,
-  type IdJagOptions,
-  type IdJagTarget,
-  type JwtBearerAssertionCallback,
-  requestIdJag,
-  TOKEN_TYPE_SAML2,
-} from './enterprise.js';
+/**
+ * What an application uses. Adapter authors import `@mcp-oauth/core/adapter`; the protocol's
+ * build/parse pairs are in `@mcp-oauth/core/protocol`; DPoP (`/dpop`), `private_key_jwt` signing
+ * (`/jwt`) and ID-JAG (`/enterprise`) are opt-in modules, so an application that does not use
+ * them does not ship them.
+ */
+export type { AuthorizationServerPolicy, AuthorizationServerSelector } from './discovery.js';
 export {
   AuthorizationRequiredError,
   isOAuthClientError,
@@ -65,52 +12,18 @@ export {
   OAuthClientError,
   type OAuthClientErrorCode,
 } from './errors.js';
-export { type HeadersInput, readHeader } from './headers.js';
-export {
-  createHttpContext,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  DEFAULT_TIMEOUT_MS,
-  type HttpContext,
-  type OAuthHttpClient,
-  type OAuthHttpRequest,
-  type OAuthHttpResponse,
-  type RedirectPolicy,
-  sendRequest,
-} from './http.js';
-export {
-  importSigningKey,
-  type PrivateKeyInput,
-  type SigningAlgorithm,
-  type SigningKey,
-  signJwt,
-} from './jwt.js';
-export { type OAuthLogger, silentLogger } from './logger.js';
-export { computeCodeChallenge, generateCodeVerifier, generateState } from './pkce.js';
-export {
-  type ClientOptions,
-  type PreRegisteredClient,
-  resolveClient,
-} from './registration.js';
-export { revokeToken } from './revoke.js';
-export { formatScope, parseScope, selectScopes, unionScopes } from './scopes.js';
-export {
-  type AuthorizationHandler,
-  type CallbackInput,
-  type GrantOptions,
-  OAuthSession,
-  type OAuthSessionOptions,
-  type RefreshScopePolicy,
-  type RequestInfo,
-  type ResponseInfo,
-  type TokenInfo,
-} from './session.js';
+export type { OAuthHttpClient, OAuthHttpRequest, OAuthHttpResponse, RedirectPolicy } from './http.js';
+export { type OAuthLogEvent, type OAuthLogEvents, type OAuthLogger, silentLogger } from './logger.js';
+export type { ClientOptions, PreRegisteredClient } from './registration.js';
+export type { AuthorizationHandler, CallbackInput } from './session/authorization-code.js';
+export type { ClientKey } from './session/client-key.js';
+export type { DpopSupport } from './session/dpop-support.js';
+export type { GrantOptions, OAuthSessionOptions, RefreshScopePolicy } from './session/options.js';
+export type { OAuthSessionInput, WithOAuthSession } from './session/input.js';
+export { OAuthSession, type TokenInfo } from './session/session.js';
 export {
   createMemoryStores,
   type DiscoveryRecord,
-  KeyedQueue,
-  MemoryPendingAuthorizationStore,
-  MemoryStore,
-  MemoryTokenStore,
   type OAuthStore,
   type OAuthStores,
   type PendingAuthorizationStore,
@@ -118,23 +31,4 @@ export {
   type TokenStore,
   tokenKey,
 } from './stores.js';
-export {
-  buildTokenRequest,
-  parseTokenExchangeResponse,
-  parseTokenResponse,
-  requestToken,
-  requestTokenExchange,
-  TOKEN_TYPE_ID_JAG,
-  TOKEN_TYPE_ID_TOKEN,
-  type TokenExchangeResult,
-  type TokenGrant,
-} from './token.js';
-export type {
-  AuthorizationServerMetadata,
-  ClientInformation,
-  PendingAuthorization,
-  ProtectedResourceMetadata,
-  TokenEndpointAuthMethod,
-  TokenSet,
-} from './types.js';
-export { canonicalResourceUrl, isLoopbackHost } from './url.js';
+export type { ClientInformation, PendingAuthorization, TokenSet } from './types.js';

@@ -6,6 +6,8 @@
  */
 import { base64Decode, base64urlEncode, utf8Decode, utf8Encode } from './encoding.js';
 import { oauthError } from './errors.js';
+import type { JwtSigner } from './client-auth.js';
+import type { ClientKey } from './session/client-key.js';
 
 export type SigningAlgorithm = 'ES256' | 'RS256';
 
@@ -401,4 +403,37 @@ export function decodeJwtPayload(token: string): Record<string, unknown> | undef
   } catch {
     return undefined;
   }
+}
+
+/** A {@link JwtSigner} over an imported key, for client assertions (`private_key_jwt`) and ID-JAG requests. */
+export function jwtSigner(key: SigningKey): JwtSigner {
+  return {
+    algorithm: key.algorithm,
+    keyId: key.keyId,
+    sign: (header, payload) => signJwt(header, payload, key.key, key.algorithm),
+  };
+}
+
+/**
+ * `private_key_jwt` client authentication for a session's `clientKey` option: the key is imported
+ * on first use (a PKCS#8/SEC1/PKCS#1 PEM, a private JWK or a CryptoKey), then signs every assertion.
+ */
+export function privateKeyJwt(options: {
+  readonly privateKey: PrivateKeyInput;
+  readonly keyId?: string;
+  readonly algorithm?: SigningAlgorithm;
+}): ClientKey {
+  let imported: Promise<JwtSigner> | undefined;
+  return {
+    signer() {
+      imported ??= importSigningKey(options.privateKey, {
+        algorithm: options.algorithm,
+        keyId: options.keyId,
+      }).then(jwtSigner, (error: unknown) => {
+        imported = undefined; // a failed import is tried again next time
+        throw error;
+      });
+      return imported;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { type OAuthHttpClient, type OAuthHttpResponse, readTextWithLimit } from '@mcp-oauth/core';
+import { type OAuthHttpClient, type OAuthHttpResponse, readTextWithLimit } from '@mcp-oauth/core/adapter';
 
 /**
  * The engine's `OAuthHttpClient` over fetch: exactly the engine's method, URL, headers and body,

@@ -19,7 +19,7 @@ import { createFetchHttpClient, withOAuth } from './index.js';
 const harness: AdapterHarness = {
   name: 'fetch',
   createClient(session, options) {
-    const authorizedFetch = withOAuth(session);
+    const authorizedFetch = withOAuth(fetch, session);
     return {
       async request(request) {
         // fetch has no instance defaults: the application's default headers go on each request.
@@ -72,7 +72,7 @@ async function setup(
     authorizationHandler: server.authorizationHandler(),
     ...sessionOptions,
   });
-  return { server, echo, session, authorizedFetch: withOAuth(session) };
+  return { server, echo, session, authorizedFetch: withOAuth(fetch, session) };
 }
 
 async function authorized(
@@ -171,7 +171,7 @@ describe('withOAuth: inputs', () => {
   it('passes a relative URL to fetch untouched (fetch rejects it outside a browser)', async () => {
     const fetchImpl = vi.fn(async () => new Response('ok'));
     const { session } = await setup();
-    const authorizedFetch = withOAuth(session, fetchImpl);
+    const authorizedFetch = withOAuth(fetchImpl, session);
     await authorizedFetch('/relative');
     expect(fetchImpl).toHaveBeenCalledWith('/relative', undefined);
   });
@@ -179,7 +179,7 @@ describe('withOAuth: inputs', () => {
   it('uses the fetch it wraps for every request', async () => {
     const { server, session } = await setup();
     const fetchImpl = vi.fn(globalThis.fetch);
-    const response = await withOAuth(session, fetchImpl)(server.mcpUrl);
+    const response = await withOAuth(fetchImpl, session)(server.mcpUrl);
     expect(response.status).toBe(200);
     expect(fetchImpl).toHaveBeenCalledTimes(2);
   });
@@ -288,7 +288,7 @@ describe('withOAuth: several servers', () => {
   it('chains: each session authorizes only its own server', async () => {
     const first = await setup();
     const second = await setup();
-    const both = withOAuth(second.session, withOAuth(first.session));
+    const both = withOAuth(withOAuth(fetch, first.session), second.session);
     expect((await both(first.server.mcpUrl)).status).toBe(200);
     expect((await both(second.server.mcpUrl)).status).toBe(200);
     expect((await both(first.echo.url('/x'))).status).toBe(200);

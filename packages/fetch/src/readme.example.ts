@@ -14,7 +14,7 @@ const session = new OAuthSession({
   client: { clientName: 'My MCP client', redirectUris: ['http://127.0.0.1:33418/callback'] },
   authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
 });
-const authorizedFetch = withOAuth(session);
+const authorizedFetch = withOAuth(fetch, session);
 
 const response = await authorizedFetch('https://mcp.example.com/mcp', {
   method: 'POST',
@@ -25,7 +25,7 @@ const response = await authorizedFetch('https://mcp.example.com/mcp', {
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const transport = new StreamableHTTPClientTransport(new URL('https://mcp.example.com/mcp'), {
-  fetch: withOAuth(session),
+  fetch: withOAuth(fetch, session),
 });
 
 const proxiedFetch: typeof fetch = (input, init) => fetch(input, { ...init, dispatcher } as RequestInit);
@@ -34,9 +34,9 @@ const proxiedSession = new OAuthSession({
   httpClient: createFetchHttpClient(proxiedFetch),
   authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
 });
-const authorizedProxiedFetch = withOAuth(proxiedSession, proxiedFetch);
+const authorizedProxiedFetch = withOAuth(proxiedFetch, proxiedSession);
 
-const fetchForBoth = withOAuth(otherSession, withOAuth(session));
+const fetchForBoth = withOAuth(withOAuth(fetch, session), otherSession);
 
 const machineSession = new OAuthSession({
   serverUrl: 'https://mcp.example.com/mcp',

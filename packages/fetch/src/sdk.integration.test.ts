@@ -118,7 +118,7 @@ describe.each([
   });
 
   it('authorizes on the first 401, then lists tools and calls echo with one registration and one token request', async () => {
-    client = await connect(mcp.mcpUrl, withOAuth(session), opened);
+    client = await connect(mcp.mcpUrl, withOAuth(fetch, session), opened);
     const { tools } = await client.listTools();
     expect(sorted(tools.map((tool) => tool.name))).toEqual([ADMIN_TOOL, 'echo']);
     const result = await client.callTool({ name: 'echo', arguments: { text: 'hello through withOAuth' } });

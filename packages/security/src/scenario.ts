@@ -68,7 +68,7 @@ export interface Scenario {
   approve(authorizationUrl: string): Promise<string>;
   /** A session for `mcpUrl`; with `browser: false` it has no authorization handler. */
   session(overrides?: Partial<OAuthSessionOptions>, options?: { browser?: boolean }): OAuthSession;
-  /** `withOAuth(session)` over the guarded fetch. */
+  /** `withOAuth(fetch, session)` over the guarded fetch. */
   fetchFor(session: OAuthSession): typeof fetch;
   /** One authorized request, so that the session holds tokens. */
   authorize(session: OAuthSession): Promise<void>;
@@ -253,9 +253,9 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
         logger,
         ...overrides,
       }),
-    fetchFor: (session) => withOAuth(session, guard.fetch),
+    fetchFor: (session) => withOAuth(guard.fetch, session),
     async authorize(session) {
-      const response = await withOAuth(session, guard.fetch)(mcpUrl, { method: 'POST', body: '{}' });
+      const response = await withOAuth(guard.fetch, session)(mcpUrl, { method: 'POST', body: '{}' });
       if (response.status !== 200) throw new Error(`authorization failed with ${response.status}`);
     },
     tokenRequests: (grantType) =>

@@ -1,6 +1,6 @@
 /**
  * fetch, through the MCP SDK: the SDK's `Client` over its Streamable HTTP transport, given
- * `withOAuth(session)` as its `fetch`. The SDK speaks MCP; the wrapped fetch adds the token and
+ * `withOAuth(fetch, session)` as its `fetch`. The SDK speaks MCP; the wrapped fetch adds the token and
  * retries once on a 401 or a 403 `insufficient_scope`.
  */
 import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
@@ -12,7 +12,7 @@ import { type McpClient, toolText } from './mcp-client.js';
 export function connectWithFetch(options: SampleOptions): McpClient {
   const session = createSession(options, createFetchHttpClient());
   const transport = new StreamableHTTPClientTransport(new URL(options.serverUrl), {
-    fetch: withOAuth(session),
+    fetch: withOAuth(fetch, session),
   });
   const client = new Client({ name: options.clientName, version: '1.0.0' });
 

@@ -16,7 +16,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const session = new OAuthSession({ ...options, httpClient: createFetchHttpClient() });
-const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withOAuth(session) });
+const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withOAuth(fetch, session) });
 const client = new Client({ name: 'my-client', version: '1.0.0' });
 await client.connect(transport);
 const { tools } = await client.listTools();

@@ -1,0 +1,12 @@
+/** DPoP (RFC 9449), opt in: `new OAuthSession({ …, dpop: dpop() })`. */
+export {
+  computeJwkThumbprint,
+  createDpopProof,
+  type DpopKey,
+  type DpopKeyPair,
+  DpopNonceStore,
+  dpop,
+  exportDpopKey,
+  generateDpopKey,
+  importDpopKey,
+} from '../dpop.js';

@@ -1,0 +1,204 @@
+/**
+ * Binding: which authorization server and which client this session uses for its MCP server.
+ * Discovery and client resolution run once (shared by concurrent callers) and are remembered in
+ * the stores, so a restarted client needs neither again.
+ */
+import type { ClientAuthentication } from '../client-auth.js';
+import { type DiscoveryResult, discover, discoverProtectedResource } from '../discovery.js';
+import { isOAuthClientError, oauthError } from '../errors.js';
+import { resolveClient } from '../registration.js';
+import { type DiscoveryRecord, type StoredTokens, tokenKey } from '../stores.js';
+import type { ClientInformation } from '../types.js';
+import { abortable, codeOf } from './signals.js';
+import type { Binding, SessionState } from './state.js';
+
+/** The key of the binding's token record. */
+export function tokenKeyOf(binding: Binding): string {
+  return tokenKey(binding.discovery.issuer, binding.discovery.resource, binding.client.clientId);
+}
+
+/** Loads what the stores remember about this server, once. */
+export function loadFromStores(state: SessionState): Promise<void> {
+  state.loaded ??= (async () => {
+    const record = await state.config.stores.discovery.get(state.config.serverUrl.href);
+    if (record === undefined || record.clientId === undefined) return;
+    const client = await knownClient(state, record);
+    if (client === undefined) return;
+    state.binding = { discovery: record, client };
+    state.tokens = await readTokens(state, tokenKeyOf(state.binding));
+  })().catch((error: unknown) => {
+    state.loaded = undefined;
+    throw isOAuthClientError(error) ? error : oauthError('store_failed', 'reading the session stores failed');
+  });
+  return state.loaded;
+}
+
+async function knownClient(state: SessionState, record: DiscoveryRecord): Promise<ClientInformation | undefined> {
+  const workload = state.grant.anonymousClient?.(state, record);
+  if (record.clientId === '') return workload;
+  const options = state.config.client;
+  const preRegistered = options.preRegistered?.find((entry) => entry.issuer === record.issuer);
+  if (
+    (preRegistered !== undefined && preRegistered.clientId === record.clientId) ||
+    (options.clientMetadataUrl !== undefined && options.clientMetadataUrl === record.clientId)
+  ) {
+    return resolveClient(state.http, resolveInput(state, record));
+  }
+  const stored = await state.config.stores.clients.get(record.issuer);
+  return stored !== undefined && stored.clientId === record.clientId && stored.issuer === record.issuer
+    ? stored
+    : undefined;
+}
+
+function resolveInput(state: SessionState, record: DiscoveryRecord) {
+  return {
+    issuer: record.issuer,
+    metadata: record.authorizationServerMetadata,
+    client: state.config.client,
+    grantTypes: state.grant.grantTypes(record.authorizationServerMetadata),
+    store: state.config.stores.clients,
+    now: state.now(),
+  };
+}
+
+/** The current binding, or a fresh discovery and client resolution shared by every concurrent caller. */
+export function bind(
+  state: SessionState,
+  resourceMetadataUrl: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Binding> {
+  if (state.binding !== undefined) return Promise.resolve(state.binding);
+  // Shared by every waiter, so it runs without any one caller's signal (each stops waiting on its own).
+  state.bindingInFlight ??= discoverAndRegister(state, resourceMetadataUrl).finally(() => {
+    state.bindingInFlight = undefined;
+  });
+  return abortable(state.bindingInFlight, signal);
+}
+
+async function discoverAndRegister(state: SessionState, resourceMetadataUrl: string | undefined): Promise<Binding> {
+  const { config } = state;
+  const result = await discover(state.http, {
+    serverUrl: config.serverUrl,
+    resourceMetadataUrl,
+    selectAuthorizationServer: config.selectAuthorizationServer,
+    policyFor: (issuer) => config.authorizationServerPolicies[issuer],
+  });
+  const record = toRecord(state, result);
+  const client =
+    state.grant.anonymousClient?.(state, record) ?? (await resolveClient(state.http, resolveInput(state, record)));
+  const discovery: DiscoveryRecord = { ...record, clientId: client.clientId };
+  await config.stores.discovery.set(config.serverUrl.href, discovery);
+  state.binding = { discovery, client };
+  state.tokens = await readTokens(state, tokenKeyOf(state.binding));
+  return state.binding;
+}
+
+function toRecord(state: SessionState, result: DiscoveryResult): DiscoveryRecord {
+  return {
+    serverUrl: state.config.serverUrl.href,
+    resource: result.resource,
+    ...(result.resourceMetadataUrl === undefined ? {} : { resourceMetadataUrl: result.resourceMetadataUrl }),
+    ...(result.resourceMetadata === undefined ? {} : { resourceMetadata: result.resourceMetadata }),
+    issuer: result.authorizationServer.issuer,
+    authorizationServerMetadata: result.authorizationServer.metadata,
+    metadataSource: result.authorizationServer.source,
+    discoveredAt: state.now(),
+  };
+}
+
+/** Forgets the binding (and its discovery record), so the next request discovers again. */
+export async function unbind(state: SessionState): Promise<void> {
+  state.tokens = undefined;
+  state.binding = undefined;
+  await state.config.stores.discovery.delete(state.config.serverUrl.href);
+}
+
+/**
+ * Whether the protected resource now names other authorization servers than the binding's
+ * (a server migration). Failures to re-read the metadata keep the binding.
+ */
+export async function authorizationServerChanged(
+  state: SessionState,
+  binding: Binding,
+  resourceMetadataUrl: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (binding.discovery.resourceMetadata === undefined) return false;
+  try {
+    const found = await discoverProtectedResource(state.http, {
+      serverUrl: state.config.serverUrl,
+      resourceMetadataUrl: resourceMetadataUrl ?? binding.discovery.resourceMetadataUrl,
+      signal,
+    });
+    const servers = found?.metadata.authorization_servers ?? [];
+    return servers.length > 0 && !servers.includes(binding.discovery.issuer);
+  } catch (error) {
+    if (isOAuthClientError(error, 'resource_mismatch') || isOAuthClientError(error, 'unsafe_url')) throw error;
+    state.config.logger.debug('session.rediscovery_failed', { code: codeOf(error) });
+    return false;
+  }
+}
+
+/** How the client authenticates at the token and revocation endpoints; `undefined` for an anonymous workload. */
+export async function clientAuthentication(
+  state: SessionState,
+  client: ClientInformation,
+): Promise<ClientAuthentication | undefined> {
+  if (client.clientId === '') return undefined;
+  const method = client.tokenEndpointAuthMethod;
+  let signer: ClientAuthentication['signer'];
+  if (method === 'private_key_jwt') {
+    const key = state.config.clientKey;
+    if (key === undefined) {
+      throw oauthError('invalid_options', 'private_key_jwt needs the "clientKey" option (privateKeyJwt from @mcp-oauth/core/jwt)');
+    }
+    state.signer ??= key.signer().catch((error: unknown) => {
+      state.signer = undefined;
+      throw error;
+    });
+    signer = await state.signer;
+  }
+  return { clientId: client.clientId, method, clientSecret: client.clientSecret, signer };
+}
+
+/** A token record from the store, checked field by field: a damaged store is reported, not used. */
+export async function readTokens(state: SessionState, key: string): Promise<StoredTokens | undefined> {
+  const stored: unknown = await state.config.stores.tokens.get(key);
+  if (stored === undefined) return undefined;
+  if (!isStoredTokens(stored)) {
+    throw oauthError('store_failed', 'the token store holds a malformed record for this server; delete it to authorize again');
+  }
+  return stored;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function isStoredTokens(value: unknown): value is StoredTokens {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  const optionalNumber = (field: unknown) => field === undefined || (typeof field === 'number' && Number.isFinite(field));
+  const optionalString = (field: unknown) => field === undefined || typeof field === 'string';
+  const key = record.dpopKey as Record<string, unknown> | undefined;
+  const keyValid =
+    key === undefined ||
+    (typeof key === 'object' &&
+      key !== null &&
+      typeof key.publicJwk === 'object' &&
+      key.publicJwk !== null &&
+      typeof key.privateJwk === 'object' &&
+      key.privateJwk !== null);
+  return (
+    typeof record.accessToken === 'string' &&
+    record.accessToken.length > 0 &&
+    (record.tokenType === 'Bearer' || (record.tokenType === 'DPoP' && key !== undefined)) &&
+    optionalNumber(record.expiresAt) &&
+    optionalString(record.refreshToken) &&
+    optionalString(record.idToken) &&
+    isStringArray(record.grantedScopes) &&
+    isStringArray(record.requestedScopes) &&
+    typeof record.issuedAt === 'number' &&
+    keyValid
+  );
+}

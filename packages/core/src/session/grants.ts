@@ -1,0 +1,101 @@
+/**
+ * Grant strategies: how the session obtains a new grant, one object per grant type, so nothing
+ * else in the session branches on the grant. The authorization code strategy lives in
+ * `authorization-code.ts`.
+ */
+import { oauthError } from '../errors.js';
+import { selectScopes } from '../scopes.js';
+import type { DiscoveryRecord, StoredTokens } from '../stores.js';
+import { GRANT_TYPE_JWT_BEARER } from '../token.js';
+import type { AuthorizationServerMetadata, ClientInformation } from '../types.js';
+import { authorizationCodeGrant } from './authorization-code.js';
+import type { GrantOptions } from './options.js';
+import { requestTokens } from './renewal.js';
+import type { Binding, SessionState } from './state.js';
+
+export interface GrantRequest {
+  /** Scopes to ask for; when absent, chosen from the challenge, the metadata and the options. */
+  readonly scopes?: readonly string[] | undefined;
+  /** Scopes a `401` challenge named, used when `scopes` is absent. */
+  readonly challengeScopes?: readonly string[] | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+export interface GrantStrategy {
+  /** Needs the user (so a token without a refresh token cannot be renewed silently). */
+  readonly interactive: boolean;
+  /** The `grant_types` a registration asks for. */
+  grantTypes(metadata: AuthorizationServerMetadata): string[];
+  /** Runs the grant under `binding` and stores the tokens. */
+  obtain(state: SessionState, binding: Binding, request: GrantRequest): Promise<StoredTokens>;
+  /** A client that needs no registration (a workload presenting only its assertion). */
+  anonymousClient?(state: SessionState, record: DiscoveryRecord): ClientInformation | undefined;
+}
+
+/** The scopes for a new grant (RFC 6749 §3.3 and the MCP scope selection order). */
+export function chooseScopes(state: SessionState, binding: Binding, challengeScopes: readonly string[]): string[] {
+  const { config } = state;
+  return selectScopes({
+    explicit: config.scopes,
+    challenge: challengeScopes.length > 0 ? challengeScopes : undefined,
+    resourceMetadataScopes: binding.discovery.resourceMetadata?.scopes_supported,
+    authorizationServerScopes: binding.discovery.authorizationServerMetadata.scopes_supported,
+    fallbackToAuthorizationServer: config.scopeFallback.authorizationServer,
+    defaults: config.scopeFallback.defaults,
+    offlineAccess:
+      state.grant.interactive && state.grant.grantTypes(binding.discovery.authorizationServerMetadata).includes('refresh_token'),
+  });
+}
+
+const clientCredentialsGrant: GrantStrategy = {
+  interactive: false,
+  grantTypes: () => ['client_credentials'],
+  obtain(state, binding, request) {
+    const scopes = request.scopes ?? chooseScopes(state, binding, request.challengeScopes ?? []);
+    return requestTokens(state, binding, { type: 'client_credentials', scopes }, scopes, undefined, request.signal);
+  },
+};
+
+function jwtBearerGrant(options: Extract<GrantOptions, { type: 'jwt_bearer' }>): GrantStrategy {
+  return {
+    interactive: false,
+    grantTypes: () => [GRANT_TYPE_JWT_BEARER],
+    async obtain(state, binding, request) {
+      const scopes = request.scopes ?? chooseScopes(state, binding, request.challengeScopes ?? []);
+      const assertion = await options.assertion({
+        issuer: binding.discovery.issuer,
+        resource: binding.discovery.resource,
+        signal: request.signal,
+      });
+      if (typeof assertion !== 'string' || assertion.length === 0) {
+        throw oauthError('invalid_options', 'the jwt-bearer assertion callback must return a non-empty string');
+      }
+      return requestTokens(state, binding, { type: 'jwt_bearer', assertion, scopes }, scopes, undefined, request.signal);
+    },
+    /**
+     * The jwt-bearer grant registers nothing: without pre-registered credentials for this issuer the
+     * workload presents only its assertion (RFC 7523 §2.1), under an empty client id.
+     */
+    anonymousClient(state, record) {
+      if (state.config.client.preRegistered?.some((entry) => entry.issuer === record.issuer)) return undefined;
+      return {
+        issuer: record.issuer,
+        clientId: '',
+        tokenEndpointAuthMethod: 'none',
+        redirectUris: [],
+        source: 'pre-registered',
+      };
+    },
+  };
+}
+
+export function grantStrategy(options: GrantOptions): GrantStrategy {
+  switch (options.type) {
+    case 'client_credentials':
+      return clientCredentialsGrant;
+    case 'jwt_bearer':
+      return jwtBearerGrant(options);
+    default:
+      return authorizationCodeGrant;
+  }
+}

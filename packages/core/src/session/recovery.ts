@@ -1,0 +1,71 @@
+/**
+ * Carrying out the decisions of `decide()` that need the authorization server: refresh, a new
+ * authorization, a step-up, and noticing that the MCP server moved to another authorization server.
+ */
+import type { Decision } from '../decide.js';
+import { unionScopes } from '../scopes.js';
+import type { StoredTokens } from '../stores.js';
+import { authorizationServerChanged, bind, unbind } from './binding.js';
+import { refreshOrRegrant, runExclusive } from './renewal.js';
+import { revokeQuietly } from './revocation.js';
+import type { SessionState } from './state.js';
+
+type Recovery = Extract<Decision, { type: 'refresh' | 'authorize' | 'step_up' }>;
+
+export async function recover(
+  state: SessionState,
+  decision: Recovery,
+  resourceMetadataUrl: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (decision.type === 'step_up') {
+    await stepUp(state, decision.scopes, signal);
+    return;
+  }
+  const before = state.binding;
+  const held = state.tokens;
+  if (before === undefined || held === undefined) {
+    // Nothing held yet: discover (with the challenge's metadata URL) and run the grant.
+    const binding = await bind(state, resourceMetadataUrl, signal);
+    const challengeScopes = decision.type === 'authorize' ? decision.challengeScopes : [];
+    await runExclusive(state, binding, { stale: undefined, signal }, (current) =>
+      state.grant.obtain(state, current, { challengeScopes, signal }),
+    );
+    return;
+  }
+  // A token that used to work was rejected. One caller checks whether the resource now names
+  // another authorization server (then starts over there, never showing it the old client or
+  // tokens), and otherwise renews: refresh, or a new grant that keeps every scope held.
+  await runExclusive(state, before, { stale: held.accessToken, signal }, async (binding) => {
+    if (await authorizationServerChanged(state, binding, resourceMetadataUrl, signal)) {
+      state.config.logger.warn('session.authorization_server_changed', { from: binding.discovery.issuer });
+      await unbind(state);
+      const next = await bind(state, resourceMetadataUrl, signal);
+      return state.grant.obtain(state, next, { signal });
+    }
+    if (decision.type === 'refresh') return refreshOrRegrant(state, binding, signal);
+    const scopes = unionScopes(decision.heldScopes, decision.challengeScopes);
+    return state.grant.obtain(state, binding, {
+      ...(scopes.length > 0 ? { scopes: unionScopes(state.config.scopes, scopes) } : {}),
+      signal,
+    });
+  });
+}
+
+async function stepUp(state: SessionState, scopes: readonly string[], signal: AbortSignal | undefined): Promise<void> {
+  const binding = state.binding!;
+  const held = state.tokens;
+  const wanted = unionScopes(state.config.scopes, scopes);
+  const superseded = held?.refreshToken;
+  let next: StoredTokens | undefined;
+  next = await runExclusive(state, binding, { stale: held?.accessToken, signal }, (current) => {
+    // Counted when it really runs: concurrent 403s share one step-up.
+    state.stepUps.record(state.now());
+    state.config.logger.debug('session.step_up', { scopes: wanted, recent: state.stepUps.recent(state.now()) });
+    return state.grant.obtain(state, current, { scopes: wanted, signal });
+  });
+  // The step-up created a new grant; the old grant's refresh token is no longer needed.
+  if (superseded !== undefined && superseded !== next.refreshToken) {
+    await revokeQuietly(state, binding, superseded, 'refresh_token', signal);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Renewal: token requests, refresh (with rotation), and the single flight that makes concurrent
+ * callers — in this session, in other sessions sharing the stores, and in other processes when the
+ * token store can lock — share one operation per grant.
+ */
+import { isOAuthClientError, type OAuthClientError, oauthError } from '../errors.js';
+import type { StoredTokens } from '../stores.js';
+import { requestToken, type TokenGrant } from '../token.js';
+import type { TokenSet } from '../types.js';
+import { clientAuthentication, readTokens, tokenKeyOf } from './binding.js';
+import { dpopKeyFor, dpopProofSource } from './credentials.js';
+import { abortable, codeOf, isAbort } from './signals.js';
+import type { Binding, SessionState } from './state.js';
+
+/** Within the skew of expiry; the skew never exceeds half the token's lifetime. */
+export function isExpiring(state: SessionState, tokens: TokenSet): boolean {
+  if (tokens.expiresAt === undefined) return false;
+  const lifetime = Math.max(0, tokens.expiresAt - tokens.issuedAt);
+  const skew = Math.min(state.config.refreshSkewMs, lifetime / 2);
+  return tokens.expiresAt - skew <= state.now();
+}
+
+/** A refresh token, or a grant that needs no user. */
+export function canRenewSilently(state: SessionState, tokens: TokenSet): boolean {
+  return tokens.refreshToken !== undefined || !state.grant.interactive;
+}
+
+/** One token request under `binding`; stores and returns the result. */
+export async function requestTokens(
+  state: SessionState,
+  binding: Binding,
+  grant: TokenGrant,
+  requestedScopes: readonly string[],
+  previous: StoredTokens | undefined,
+  signal: AbortSignal | undefined,
+): Promise<StoredTokens> {
+  const metadata = binding.discovery.authorizationServerMetadata;
+  if (metadata.token_endpoint === undefined) {
+    throw oauthError('metadata_invalid', 'authorization server metadata has no "token_endpoint"');
+  }
+  const dpopKey = await dpopKeyFor(state, binding);
+  const tokens = await requestToken(state.http, {
+    tokenEndpoint: metadata.token_endpoint,
+    issuer: binding.discovery.issuer,
+    grant,
+    resource: binding.discovery.resource,
+    client: await clientAuthentication(state, binding.client),
+    now: state.now(),
+    dpop: dpopKey === undefined ? undefined : dpopProofSource(state, dpopKey),
+    requestedScopes,
+    previous,
+    signal,
+  });
+  const stored: StoredTokens =
+    dpopKey === undefined ? tokens : { ...tokens, dpopKey: await state.config.dpop!.exportKey(dpopKey) };
+  await state.config.stores.tokens.set(tokenKeyOf(binding), stored);
+  state.tokens = stored;
+  return stored;
+}
+
+/** Refresh, or a new grant when there is no refresh token or the server no longer accepts it. */
+export async function refreshOrRegrant(
+  state: SessionState,
+  binding: Binding,
+  signal: AbortSignal | undefined,
+): Promise<StoredTokens> {
+  const tokens = state.tokens;
+  if (tokens?.refreshToken !== undefined) {
+    try {
+      return await refresh(state, binding, tokens, signal);
+    } catch (error) {
+      if (!isOAuthClientError(error, 'token_request_failed') || error.oauthError !== 'invalid_grant') {
+        throw wrapRefreshError(error);
+      }
+      state.config.logger.debug('session.refresh_token_rejected', { issuer: binding.discovery.issuer });
+      state.tokens = undefined;
+      await state.config.stores.tokens.delete(tokenKeyOf(binding));
+    }
+  }
+  return state.grant.obtain(state, binding, { scopes: tokens?.requestedScopes, signal });
+}
+
+function refresh(
+  state: SessionState,
+  binding: Binding,
+  tokens: StoredTokens,
+  signal: AbortSignal | undefined,
+): Promise<StoredTokens> {
+  const policy = state.config.refreshScopes;
+  const scopes = policy === 'none' ? undefined : policy === 'requested' ? tokens.requestedScopes : tokens.grantedScopes;
+  state.config.logger.debug('session.refresh', { issuer: binding.discovery.issuer });
+  return requestTokens(
+    state,
+    binding,
+    { type: 'refresh_token', refreshToken: tokens.refreshToken!, scopes },
+    tokens.requestedScopes,
+    tokens,
+    signal,
+  );
+}
+
+/** Renewal before use: a failure keeps a still-valid token (the authorization server may just be down). */
+export async function renewBeforeUse(
+  state: SessionState,
+  binding: Binding,
+  tokens: StoredTokens,
+  signal: AbortSignal | undefined,
+): Promise<StoredTokens> {
+  try {
+    return await runExclusive(state, binding, { stale: tokens.accessToken, signal }, (current) =>
+      refreshOrRegrant(state, current, signal),
+    );
+  } catch (error) {
+    if (tokens.expiresAt !== undefined && tokens.expiresAt > state.now() && !isAbort(error)) {
+      state.config.logger.warn('session.renewal_failed_token_still_valid', { code: codeOf(error) });
+      return tokens;
+    }
+    throw error;
+  }
+}
+
+export interface ExclusiveOptions {
+  /** The access token the caller saw; a newer valid token already in the store is used instead. */
+  readonly stale: string | undefined;
+  readonly signal: AbortSignal | undefined;
+  /** Run the task whatever the store holds (finishing an authorization the user just gave). */
+  readonly fresh?: boolean;
+}
+
+/**
+ * Single flight per (issuer, resource, client): concurrent callers share one operation, and with a
+ * store that can lock, other sessions and processes share it too. Each caller stops waiting when
+ * its own signal aborts; if the operation was aborted by the caller that started it, the others
+ * start it again once.
+ */
+export async function runExclusive(
+  state: SessionState,
+  binding: Binding,
+  options: ExclusiveOptions,
+  task: (binding: Binding) => Promise<StoredTokens>,
+): Promise<StoredTokens> {
+  for (let round = 0; ; round++) {
+    try {
+      return await abortable(shared(state, binding, options, task), options.signal);
+    } catch (error) {
+      const abortedByOther = isAbort(error) && options.signal?.aborted !== true;
+      if (!abortedByOther || round >= 1) throw error;
+    }
+  }
+}
+
+function shared(
+  state: SessionState,
+  binding: Binding,
+  options: ExclusiveOptions,
+  task: (binding: Binding) => Promise<StoredTokens>,
+): Promise<StoredTokens> {
+  const key = tokenKeyOf(binding);
+  const running = state.renewals.get(key);
+  if (running !== undefined) return running;
+  const guarded = async (): Promise<StoredTokens> => {
+    if (options.fresh !== true) {
+      // Inside the lock the store is the truth: another session or process may have rotated the
+      // refresh token since this one last looked, and refreshing with the old one would make an
+      // authorization server with reuse detection revoke the whole grant.
+      const stored = await readTokens(state, key);
+      state.tokens = stored;
+      if (stored !== undefined && stored.accessToken !== options.stale && !isExpiring(state, stored)) return stored;
+    }
+    return task(binding);
+  };
+  const store = state.config.stores.tokens;
+  const promise = (store.lock === undefined ? guarded() : store.lock(key, guarded)).finally(() => {
+    state.renewals.delete(key);
+  });
+  state.renewals.set(key, promise);
+  return promise;
+}
+
+function wrapRefreshError(error: unknown): OAuthClientError {
+  if (isOAuthClientError(error) && (error.code === 'aborted' || error.code === 'refresh_failed')) return error;
+  return oauthError('refresh_failed', 'refreshing the access token failed', {
+    cause: isOAuthClientError(error) ? error : undefined,
+    oauthError: isOAuthClientError(error) ? error.oauthError : undefined,
+    status: isOAuthClientError(error) ? error.status : undefined,
+  });
+}

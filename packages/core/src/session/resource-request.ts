@@ -1,0 +1,283 @@
+/**
+ * One request to the MCP server, from its first send to the response handed back to the caller.
+ * The adapter sends what a {@link SendStep} says and reports each response; this object decides
+ * everything else: which credentials go to which URL, whether to retry (one authorization retry,
+ * one DPoP-nonce retry), and how to follow each redirect hop.
+ */
+import { readResourceChallenge } from '../challenge.js';
+import { decide } from '../decide.js';
+import { isDpopNonce } from '../dpop.js';
+import { oauthError } from '../errors.js';
+import { type HeadersInput, readHeader } from '../headers.js';
+import { CREDENTIAL_HEADER_NAMES, planRedirect } from '../redirect-policy.js';
+import type { StoredTokens } from '../stores.js';
+import { redactUrl, tryParseUrl } from '../url.js';
+import { credentialHeaders } from './credentials.js';
+import { recover } from './recovery.js';
+import { canRenewSilently } from './renewal.js';
+import type { SessionState } from './state.js';
+import { scopeCheck } from './scope.js';
+import { tokensForUse } from './tokens.js';
+
+/** What the adapter tells the session about a request it is about to send. */
+export interface ResourceRequestInit {
+  readonly method: string;
+  readonly url: string | URL;
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * The caller's redirect mode. With `follow` (the default) the adapter sends with
+   * `redirect: 'manual'` and the session plans every hop; otherwise 3xx responses are handed back.
+   */
+  readonly redirect?: 'follow' | 'manual' | 'error' | undefined;
+  /** False when the body is a stream that can be sent only once. Default true. */
+  readonly replayableBody?: boolean | undefined;
+}
+
+/** One send: where, how, and with which headers. */
+export interface SendStep {
+  readonly type: 'send';
+  /** Why this send happens: the first one, a retry of the whole request, or a redirect hop. */
+  readonly reason: 'initial' | 'retry' | 'redirect';
+  readonly url: string;
+  readonly method: string;
+  /** Send the caller's body (false after a redirect that turns the request into a GET). */
+  readonly withBody: boolean;
+  /** Start from the caller's headers, remove these (case-insensitive)… */
+  readonly removeHeaders: readonly string[];
+  /** …then set these. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The redirect mode to send with: `manual` when the session follows redirects itself. */
+  readonly redirect: 'follow' | 'manual' | 'error';
+}
+
+/** What to do after a response: hand it back, or send again. */
+export type NextStep = { readonly type: 'done' } | SendStep;
+
+/** A response as the session needs to see it. */
+export interface ResourceResponse {
+  readonly status: number;
+  readonly headers: HeadersInput;
+  /**
+   * A browser's opaque answer to `redirect: 'manual'` (fetch's `opaqueredirect`): the target is
+   * hidden, so the session has the request sent again, following natively, without credentials.
+   */
+  readonly opaqueRedirect?: boolean | undefined;
+}
+
+const DONE: NextStep = { type: 'done' };
+
+export class ResourceRequest {
+  readonly #state: SessionState;
+  readonly #init: { method: string; url: string; signal: AbortSignal | undefined; replayable: boolean };
+  readonly #follow: boolean;
+  /** The step that was sent last. */
+  #current: SendStep;
+  /** The access token the last send carried. */
+  #sentToken: string | undefined;
+  #hops = 0;
+  #retries = { authorization: 0, dpopNonce: 0 };
+  /** Whether the body has been sent once (a stream cannot be sent again). */
+  #bodySent = false;
+
+  /** @internal Built by `OAuthSession.beginRequest`. */
+  constructor(
+    state: SessionState,
+    init: { method: string; url: string; signal: AbortSignal | undefined; replayable: boolean },
+    follow: boolean,
+    first: SendStep,
+    sentToken: string | undefined,
+  ) {
+    this.#state = state;
+    this.#init = init;
+    this.#follow = follow;
+    this.#current = first;
+    this.#sentToken = sentToken;
+  }
+
+  /** The first send. */
+  get first(): SendStep {
+    return this.#current;
+  }
+
+  /**
+   * Reports the response to the last send and returns the next step. Throws an
+   * `OAuthClientError` when authorization cannot succeed (the response is then not handed back:
+   * the adapter frees it).
+   */
+  async respond(response: ResourceResponse): Promise<NextStep> {
+    const sent = this.#current;
+    if (sent.withBody) this.#bodySent = true;
+    const state = this.#state;
+    const inScope = scopeCheck(state, sent.url);
+
+    const nonce = readHeader(response.headers, 'dpop-nonce')?.trim();
+    const nonceReceived = inScope.inside && nonce !== undefined && isDpopNonce(nonce);
+    if (nonceReceived) state.nonces.set(sent.url, nonce);
+
+    if (response.opaqueRedirect === true) {
+      return this.#next({
+        ...sent,
+        reason: 'redirect',
+        headers: {},
+        removeHeaders: CREDENTIAL_HEADER_NAMES,
+        redirect: 'follow',
+      });
+    }
+    if (this.#follow && sent.redirect === 'manual') {
+      const hop = planRedirect({
+        status: response.status,
+        location: readHeader(response.headers, 'location'),
+        method: sent.method,
+        url: sent.url,
+        hops: this.#hops,
+      });
+      if (hop !== undefined) {
+        this.#hops++;
+        const credentials = await this.#credentials(hop.method, hop.url);
+        return this.#next({
+          type: 'send',
+          reason: 'redirect',
+          url: hop.url,
+          method: hop.method,
+          withBody: sent.withBody && !hop.dropBody,
+          removeHeaders: unique([...sent.removeHeaders, ...hop.removeHeaders]),
+          headers: credentials,
+          redirect: 'manual',
+        });
+      }
+    }
+
+    if (response.status !== 401 && response.status !== 403) return DONE;
+    if (!inScope.inside) {
+      // Most often a trailing slash or `localhost` against `127.0.0.1`: say why no credentials went.
+      state.config.logger.warn('session.outside_scope', {
+        status: response.status,
+        url: redactUrl(sent.url),
+        reason: inScope.reason,
+      });
+      return DONE;
+    }
+    const challenge = readResourceChallenge(readHeader(response.headers, 'www-authenticate'));
+    if (challenge.resourceMetadata !== undefined) state.lastResourceMetadataUrl = challenge.resourceMetadata;
+    const tokens = state.tokens;
+    const decision = decide({
+      status: response.status,
+      challenge,
+      retries: this.#retries,
+      nonceReceived,
+      sentToken: this.#sentToken !== undefined,
+      held: tokens === undefined ? undefined : held(state, tokens, this.#sentToken),
+      stepUps: { recent: state.stepUps.recent(state.now()), max: state.stepUps.max },
+    });
+    state.config.logger.debug('session.decision', {
+      status: response.status,
+      decision: decision.type,
+      error: challenge.error,
+      retries: this.#retries.authorization + this.#retries.dpopNonce,
+    });
+    switch (decision.type) {
+      case 'pass':
+        return DONE;
+      case 'fail':
+        throw decision.error;
+      case 'retry':
+        if (decision.reason === 'dpop_nonce') {
+          this.#retries = { ...this.#retries, dpopNonce: this.#retries.dpopNonce + 1 };
+          // The nonce is for the URL that asked for it: send this hop again, not the whole request.
+          return this.#next({ ...sent, reason: 'retry', headers: await this.#credentials(sent.method, sent.url) });
+        }
+        break;
+      default:
+        await recover(state, decision, challenge.resourceMetadata, this.#init.signal);
+    }
+    this.#retries = { ...this.#retries, authorization: this.#retries.authorization + 1 };
+    this.#hops = 0;
+    const { method, url } = this.#init;
+    return this.#next({
+      type: 'send',
+      reason: 'retry',
+      url,
+      method,
+      withBody: true,
+      removeHeaders: CREDENTIAL_HEADER_NAMES,
+      headers: await this.#credentials(method, url),
+      redirect: this.#follow ? 'manual' : sent.redirect,
+    });
+  }
+
+  /** Credentials for one send; remembers which token they carry. */
+  async #credentials(method: string, url: string): Promise<Record<string, string>> {
+    const { headers, token } = await credentialsFor(this.#state, method, url, this.#init.signal);
+    this.#sentToken = token;
+    return headers;
+  }
+
+  #next(step: SendStep): SendStep {
+    if (step.withBody && this.#bodySent && !this.#init.replayable) {
+      throw oauthError(
+        'request_not_replayable',
+        'the request must be sent again, but its body is a stream that was already consumed; send a string, bytes, URLSearchParams, FormData or Blob body instead',
+      );
+    }
+    this.#current = step;
+    return step;
+  }
+}
+
+function held(state: SessionState, tokens: StoredTokens, sentToken: string | undefined) {
+  return {
+    sentTokenIsCurrent: sentToken === tokens.accessToken,
+    canRefresh: canRenewSilently(state, tokens),
+    requestedScopes: tokens.requestedScopes,
+    grantedScopes: tokens.grantedScopes,
+  };
+}
+
+function unique(names: readonly string[]): string[] {
+  return [...new Set(names)];
+}
+
+/** The credential headers for a request to `url`: none outside the protected scope or without a token. */
+export async function credentialsFor(
+  state: SessionState,
+  method: string,
+  url: string,
+  signal: AbortSignal | undefined,
+): Promise<{ headers: Record<string, string>; token: string | undefined }> {
+  if (!scopeCheck(state, url).inside) return { headers: {}, token: undefined };
+  const tokens = await tokensForUse(state, signal);
+  if (tokens === undefined) return { headers: {}, token: undefined };
+  return { headers: await credentialHeaders(state, tokens, method, url), token: tokens.accessToken };
+}
+
+/** Starts a request: the first send, and the object that plans the rest. */
+export async function beginResourceRequest(state: SessionState, init: ResourceRequestInit): Promise<ResourceRequest> {
+  const parsed = typeof init.url === 'string' ? tryParseUrl(init.url) : init.url;
+  if (parsed === undefined) throw oauthError('invalid_options', 'the request URL must be absolute');
+  const url = parsed.href;
+  const method = typeof init.method === 'string' && init.method !== '' ? init.method : 'GET';
+  const redirect = init.redirect ?? 'follow';
+  const inside = scopeCheck(state, url).inside;
+  // Outside the protected scope nothing is added, and the library follows redirects itself.
+  const follow = inside && redirect === 'follow';
+  const { headers, token } = inside
+    ? await credentialsFor(state, method, url, init.signal)
+    : { headers: {}, token: undefined };
+  const first: SendStep = {
+    type: 'send',
+    reason: 'initial',
+    url,
+    method,
+    withBody: true,
+    removeHeaders: CREDENTIAL_HEADER_NAMES,
+    headers,
+    redirect: follow ? 'manual' : redirect,
+  };
+  return new ResourceRequest(
+    state,
+    { method, url, signal: init.signal, replayable: init.replayableBody !== false },
+    follow,
+    first,
+    token,
+  );
+}
