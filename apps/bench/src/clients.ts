@@ -150,8 +150,8 @@ function createSdkWithSession(kind: 'sdk-v1+mcp-oauth' | 'sdk-v2+mcp-oauth', opt
     connect: () =>
       client.connect(
         (kind === 'sdk-v1+mcp-oauth'
-          ? new StreamableHTTPClientTransportV1(url, { fetch })
-          : new StreamableHTTPClientTransportV2(url, { fetch })) as never,
+          ? new StreamableHTTPClientTransportV1(url, { fetch: oauthFetch })
+          : new StreamableHTTPClientTransportV2(url, { fetch: oauthFetch })) as never,
       ),
     call: async () => {
       await client.callTool(ECHO);
