@@ -10,17 +10,16 @@
  * tokens), lists the tools and calls the ones the suite's servers offer.
  */
 import {
-  createHttpContext,
-  createIdJagAssertion,
-  discover,
   type GrantOptions,
   isOAuthClientError,
   type OAuthHttpClient,
   OAuthSession,
   type OAuthSessionOptions,
   type PreRegisteredClient,
-  type SigningAlgorithm,
 } from '@mcp-oauth/core';
+import { createIdJagAssertion } from '@mcp-oauth/core/enterprise';
+import { privateKeyJwt, type SigningAlgorithm } from '@mcp-oauth/core/jwt';
+import { createHttpContext, discover } from '@mcp-oauth/core/protocol';
 import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -127,7 +126,7 @@ async function credentialOptions(
     preRegistered: [preRegistered],
     ...(privateKey === undefined
       ? {}
-      : { clientKey: { privateKey, ...(algorithm === undefined ? {} : { algorithm }) } }),
+      : { clientKey: privateKeyJwt({ privateKey, ...(algorithm === undefined ? {} : { algorithm }) }) }),
   };
 }
 
@@ -155,7 +154,9 @@ async function run(serverUrl: string): Promise<void> {
   );
   // Accept every form; the SDK fills in the schema's defaults (SEP-1034).
   client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: {} }));
-  const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withOAuth(fetch, session) });
+  const transport = new StreamableHTTPClientTransport(new URL(serverUrl), {
+    fetch: withOAuth(fetch, session),
+  });
   await client.connect(transport);
   try {
     const { tools } = await client.listTools();

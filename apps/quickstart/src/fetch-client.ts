@@ -1,9 +1,5 @@
-import {
-  type OAuthHttpClient,
-  type OAuthHttpRequest,
-  type OAuthHttpResponse,
-  readTextWithLimit,
-} from '@mcp-oauth/core';
+import type { OAuthHttpClient, OAuthHttpRequest, OAuthHttpResponse } from '@mcp-oauth/core';
+import { readTextWithLimit } from '@mcp-oauth/core/adapter';
 
 /**
  * The engine's `OAuthHttpClient` over the global `fetch` (Node 20+, browsers, Deno, Bun): it sends

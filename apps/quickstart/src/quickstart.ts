@@ -3,7 +3,13 @@
  * first contact (401 → discovery, registration, authorization, token), a step-up on
  * `403 insufficient_scope`, a refresh once the access token has expired, and sign-out.
  */
-import { type AuthorizationHandler, type OAuthLogger, OAuthSession, type TokenInfo } from '@mcp-oauth/core';
+import {
+  type AuthorizationHandler,
+  type OAuthLogEvents,
+  type OAuthLogger,
+  OAuthSession,
+  type TokenInfo,
+} from '@mcp-oauth/core';
 import { createFetchHttpClient } from './fetch-client.js';
 import { startDemoServer } from './server.js';
 
@@ -56,9 +62,10 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
     const logger: OAuthLogger = {
       debug: (event, data) => {
         if (event === 'session.refresh') log('     client  → refresh');
-        if (event !== 'session.decision' || data === undefined) return;
-        const error = data.error === undefined ? '' : ` ${data.error}`;
-        log(`     client  ${data.status}${error} → ${data.decision}`);
+        if (event !== 'session.decision') return;
+        const decision = data as OAuthLogEvents['session.decision'];
+        const error = decision.error === undefined ? '' : ` ${decision.error}`;
+        log(`     client  ${decision.status}${error} → ${decision.decision}`);
       },
       warn: (event) => log(`     client  warning: ${event}`),
     };
@@ -70,23 +77,23 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
       logger,
     });
 
-    /** One MCP request, the way every adapter does it: headers in, response out, at most one retry. */
+    /** One MCP request, the way every adapter does it: send what the session says until it says done. */
     async function callMcp(message: object): Promise<{ status: number; body: string }> {
-      for (let attempt = 0; ; attempt++) {
-        const request = { method: 'POST', url: server.mcpUrl };
-        const requestHeaders = {
-          'content-type': 'application/json',
-          ...(await session.getAuthorizationHeaders(request)),
-        };
-        const response = await fetch(request.url, {
-          method: 'POST',
-          headers: requestHeaders,
-          body: JSON.stringify(message),
+      const request = await session.beginRequest({ method: 'POST', url: server.mcpUrl });
+      for (let step = request.first; ; ) {
+        const headers = new Headers({ 'content-type': 'application/json' });
+        for (const name of step.removeHeaders) headers.delete(name);
+        for (const [name, value] of Object.entries(step.headers)) headers.set(name, value);
+        const response = await fetch(step.url, {
+          method: step.method,
+          headers,
+          body: step.withBody ? JSON.stringify(message) : null,
+          redirect: step.redirect,
         });
-        const { status, headers } = response;
-        const next = await session.handleResponse({ ...request, status, headers, requestHeaders, attempt });
-        if (next === 'pass' || attempt >= 1) return { status, body: await response.text() };
+        const next = await request.respond({ status: response.status, headers: response.headers });
+        if (next.type === 'done') return { status: response.status, body: await response.text() };
         await response.body?.cancel();
+        step = next;
       }
     }
 

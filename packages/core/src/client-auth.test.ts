@@ -8,7 +8,7 @@ import {
 } from './client-auth.js';
 import { base64Decode, utf8Decode } from './encoding.js';
 import { isOAuthClientError } from './errors.js';
-import { importSigningKey, type SigningAlgorithm } from './jwt.js';
+import { importSigningKey, jwtSigner, type SigningAlgorithm } from './jwt.js';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -161,7 +161,7 @@ describe('applyClientAuthentication', () => {
         const target = await apply({
           clientId: 'https://client.example/meta.json',
           method: 'private_key_jwt',
-          signingKey,
+          signer: jwtSigner(signingKey),
         });
         expect(target.headers).toEqual({});
         expect(Object.keys(target.parameters).sort()).toEqual(
@@ -186,7 +186,11 @@ describe('applyClientAuthentication', () => {
 
     it('uses a new jti for every assertion and omits kid when the key has none', async () => {
       const signingKey = await importSigningKey(ec.privateKey.export({ format: 'jwk' }));
-      const auth: ClientAuthentication = { clientId: 'c', method: 'private_key_jwt', signingKey };
+      const auth: ClientAuthentication = {
+        clientId: 'c',
+        method: 'private_key_jwt',
+        signer: jwtSigner(signingKey),
+      };
       const ids = new Set<unknown>();
       for (let index = 0; index < 5; index++) {
         const { header, payload } = parseJws((await apply(auth)).parameters.client_assertion ?? '');
@@ -201,7 +205,7 @@ describe('applyClientAuthentication', () => {
       const target = await apply({
         clientId: 'c',
         method: 'private_key_jwt',
-        signingKey,
+        signer: jwtSigner(signingKey),
         assertionLifetimeSeconds: 300,
         assertionAudience: 'token_endpoint',
       });
@@ -215,7 +219,12 @@ describe('applyClientAuthentication', () => {
       const signingKey = await importSigningKey(ec.privateKey.export({ format: 'jwk' }));
       for (const lifetime of [0, -1, 1.5, 3601, Number.NaN]) {
         await rejectsWith(
-          apply({ clientId: 'c', method: 'private_key_jwt', signingKey, assertionLifetimeSeconds: lifetime }),
+          apply({
+            clientId: 'c',
+            method: 'private_key_jwt',
+            signer: jwtSigner(signingKey),
+            assertionLifetimeSeconds: lifetime,
+          }),
           'invalid_options',
         );
       }
@@ -223,7 +232,7 @@ describe('applyClientAuthentication', () => {
         apply({
           clientId: 'c',
           method: 'private_key_jwt',
-          signingKey,
+          signer: jwtSigner(signingKey),
           assertionAudience: 'resource' as never,
         }),
         'invalid_options',

@@ -94,17 +94,14 @@ async function createClientAssertion(auth: ClientAuthentication, context: Client
   const issuedAt = Math.floor(context.now / 1000);
   const header: Record<string, unknown> = { alg: signer.algorithm, typ: 'JWT' };
   if (signer.keyId !== undefined) header.kid = signer.keyId;
-  return signer.sign(
-    header,
-    {
-      iss: auth.clientId,
-      sub: auth.clientId,
-      aud: audience,
-      jti: randomToken(),
-      iat: issuedAt,
-      exp: issuedAt + lifetime,
-    },
-  );
+  return signer.sign(header, {
+    iss: auth.clientId,
+    sub: auth.clientId,
+    aud: audience,
+    jti: randomToken(),
+    iat: issuedAt,
+    exp: issuedAt + lifetime,
+  });
 }
 
 /**

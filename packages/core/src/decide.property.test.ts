@@ -44,7 +44,17 @@ const input: fc.Arbitrary<DecisionInput> = fc.record({
     { weight: 1, arbitrary: fc.integer({ min: 100, max: 599 }) },
   ),
   challenge: challengeHeader.map((header) => readResourceChallenge(header)),
-  attempt: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }),
+  retries: fc.record({
+    authorization: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.nat({ max: 3 }) },
+    ),
+    dpopNonce: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.nat({ max: 3 }) },
+    ),
+  }),
+  nonceReceived: fc.boolean(),
   sentToken: likely,
   held: fc.option(
     fc.record({
@@ -55,8 +65,7 @@ const input: fc.Arbitrary<DecisionInput> = fc.record({
     }),
     { nil: undefined },
   ),
-  stepUps: fc.nat({ max: 5 }),
-  maxStepUps: fc.nat({ max: 4 }),
+  stepUps: fc.record({ recent: fc.nat({ max: 5 }), max: fc.nat({ max: 4 }) }),
 });
 
 describe('decide properties: no loops', () => {
@@ -66,13 +75,19 @@ describe('decide properties: no loops', () => {
       fc.property(input, (decisionInput) => {
         const decision = decide(decisionInput);
         seen.set(decision.type, (seen.get(decision.type) ?? 0) + 1);
-        if (decisionInput.attempt >= 1)
-          check(decision.type === 'pass', 'a retried request is never retried again');
+        const { retries } = decisionInput;
+        if (retries.authorization >= 1 && decision.type !== 'pass')
+          check(
+            decision.type === 'retry' && decision.reason === 'dpop_nonce' && retries.dpopNonce < 1,
+            'after the authorization retry only one DPoP-nonce retry may follow',
+          );
+        if (decision.type === 'retry' && decision.reason === 'dpop_nonce')
+          check(retries.dpopNonce < 1 && decisionInput.nonceReceived, 'one nonce retry, only with a nonce');
         if (decisionInput.status !== 401 && decisionInput.status !== 403)
           check(decision.type === 'pass', 'pass');
         if (decision.type === 'step_up') {
           const held = decisionInput.held!;
-          check(decisionInput.stepUps < decisionInput.maxStepUps, 'step-ups are bounded');
+          check(decisionInput.stepUps.recent < decisionInput.stepUps.max, 'step-ups are bounded');
           const before = unionScopes(held.requestedScopes, held.grantedScopes);
           check(!includesAllScopes(before, decision.scopes), 'a step-up asks for something new');
           check(includesAllScopes(decision.scopes, before), 'a step-up keeps what was held');

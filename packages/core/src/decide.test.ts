@@ -191,16 +191,45 @@ function summarize(decision: Decision): string {
   }
 }
 
+describe('decide: the DPoP nonce budget', () => {
+  const nonce = readResourceChallenge('DPoP error="use_dpop_nonce"');
+  const base = {
+    status: 401,
+    challenge: nonce,
+    sentToken: true,
+    held: current,
+    stepUps: { recent: 0, max: 3 },
+  };
+  it.each([
+    ['retries with a new nonce on the first answer', { authorization: 0, dpopNonce: 0 }, true, 'retry'],
+    [
+      'retries with a new nonce after the authorization retry',
+      { authorization: 1, dpopNonce: 0 },
+      true,
+      'retry',
+    ],
+    [
+      'hands the response back once the nonce retry is spent',
+      { authorization: 1, dpopNonce: 1 },
+      true,
+      'pass',
+    ],
+    ['hands the response back when no nonce came with it', { authorization: 0, dpopNonce: 0 }, false, 'pass'],
+  ] as const)('%s', (_name, retries, nonceReceived, expected) => {
+    expect(decide({ ...base, retries, nonceReceived }).type).toBe(expected);
+  });
+});
+
 describe('decide', () => {
   it.each(table)('%s', (_name, status, header, held, sentToken, attempt, stepUps, expected) => {
     const decision = decide({
       status,
       challenge: readResourceChallenge(header),
-      attempt,
+      retries: { authorization: attempt, dpopNonce: 0 },
+      nonceReceived: true,
       sentToken,
       held,
-      stepUps,
-      maxStepUps: 3,
+      stepUps: { recent: stepUps, max: 3 },
     });
     expect(summarize(decision)).toBe(expected);
   });
@@ -209,11 +238,11 @@ describe('decide', () => {
     const decision = decide({
       status: 403,
       challenge: readResourceChallenge('Bearer error="insufficient_scope", scope="read"'),
-      attempt: 0,
+      retries: { authorization: 0, dpopNonce: 0 },
+      nonceReceived: false,
       sentToken: true,
       held: current,
-      stepUps: 0,
-      maxStepUps: 3,
+      stepUps: { recent: 0, max: 3 },
     });
     expect(decision.type).toBe('fail');
     if (decision.type === 'fail')

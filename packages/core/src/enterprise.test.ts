@@ -11,7 +11,7 @@ import {
 } from './enterprise.js';
 import { isOAuthClientError, type OAuthClientError } from './errors.js';
 import { decodeJwtPayload } from './jwt.js';
-import { OAuthSession } from './session.js';
+import { OAuthSession } from './session/session.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
 import { FakeServer, ISSUER, json, SERVER } from './test-utils/fake-server.js';
 

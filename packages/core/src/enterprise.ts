@@ -12,12 +12,11 @@
  * of an `OAuthSession` with `grant: { type: 'jwt_bearer', assertion }`, so the session does
  * discovery, client identity and step 2, and runs step 1 again whenever it needs a new token.
  */
-import type { ClientAuthentication } from './client-auth.js';
+import type { ClientAuthentication, JwtSigner } from './client-auth.js';
 import { discoverAuthorizationServerMetadata } from './discovery.js';
 import { base64Decode, utf8Decode } from './encoding.js';
 import { oauthError } from './errors.js';
 import { createHttpContext, type HttpContext, type OAuthHttpClient } from './http.js';
-import type { JwtSigner } from './client-auth.js';
 import { importSigningKey, jwtSigner, type PrivateKeyInput, type SigningAlgorithm } from './jwt.js';
 import { type OAuthLogger, silentLogger } from './logger.js';
 import {

@@ -18,8 +18,8 @@ export type { ClientOptions, PreRegisteredClient } from './registration.js';
 export type { AuthorizationHandler, CallbackInput } from './session/authorization-code.js';
 export type { ClientKey } from './session/client-key.js';
 export type { DpopSupport } from './session/dpop-support.js';
-export type { GrantOptions, OAuthSessionOptions, RefreshScopePolicy } from './session/options.js';
 export type { OAuthSessionInput, WithOAuthSession } from './session/input.js';
+export type { GrantOptions, OAuthSessionOptions, RefreshScopePolicy } from './session/options.js';
 export { OAuthSession, type TokenInfo } from './session/session.js';
 export {
   createMemoryStores,

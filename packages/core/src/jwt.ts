@@ -4,9 +4,10 @@
  *
  * Error messages are fixed text: they never contain key material, a PEM block or a token.
  */
+
+import type { JwtSigner } from './client-auth.js';
 import { base64Decode, base64urlEncode, utf8Decode, utf8Encode } from './encoding.js';
 import { oauthError } from './errors.js';
-import type { JwtSigner } from './client-auth.js';
 import type { ClientKey } from './session/client-key.js';
 
 export type SigningAlgorithm = 'ES256' | 'RS256';

@@ -18,7 +18,13 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** What fetch drops when a redirect leaves the origin (the engine's own headers are always dropped). */
 const CROSS_ORIGIN_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'dpop'];
 /** The request-body headers fetch drops when a redirect turns the request into a GET. */
-const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
+const BODY_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-location',
+];
 
 /** One hop of a redirect. */
 export interface RedirectHop {

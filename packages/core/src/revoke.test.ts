@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from './client-auth.js';
 import { isOAuthClientError, type OAuthClientError } from './errors.js';
 import { createHttpContext } from './http.js';
-import { decodeJwtPayload, importSigningKey } from './jwt.js';
+import { decodeJwtPayload, importSigningKey, jwtSigner } from './jwt.js';
 import {
   buildRevocationRequest,
   parseRevocationResponse,
@@ -77,7 +77,10 @@ describe('revokeToken', () => {
     http.on('POST', ENDPOINT, { status: 200 });
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const signingKey = await importSigningKey(privateKey.export({ format: 'jwk' }));
-    await revokeToken(context, { ...base, client: { clientId: 'c', method: 'private_key_jwt', signingKey } });
+    await revokeToken(context, {
+      ...base,
+      client: { clientId: 'c', method: 'private_key_jwt', signer: jwtSigner(signingKey) },
+    });
     const form = http.requests[0]?.form ?? {};
     expect(form.client_assertion_type).toBe(CLIENT_ASSERTION_TYPE_JWT_BEARER);
     expect(decodeJwtPayload(form.client_assertion ?? '')).toMatchObject({

@@ -7,7 +7,7 @@ import { createHttpContext, sendRequest } from './http.js';
 import { importSigningKey } from './jwt.js';
 import type { OAuthLogger } from './logger.js';
 import { resolveClient } from './registration.js';
-import { OAuthSession } from './session.js';
+import { OAuthSession } from './session/session.js';
 import { MemoryStore } from './stores.js';
 import { FakeServer, ISSUER, json, SERVER } from './test-utils/fake-server.js';
 import { requestToken } from './token.js';
@@ -254,22 +254,17 @@ describe('no secret reaches an error or a log line', () => {
       clock: () => server.now,
     });
     const call = async () => {
-      const headers = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
-      const response = server.resource(headers);
-      return session.handleResponse({
-        method: 'GET',
-        url: server.resourceUrl,
-        ...response,
-        requestHeaders: headers,
-        attempt: 0,
-      });
+      const request = await session.beginRequest({ method: 'GET', url: server.resourceUrl });
+      for (let step = request.first; ; ) {
+        const next = await request.respond(server.resource({ ...step.headers }));
+        if (next.type === 'done') return;
+        step = next;
+      }
     };
     await call();
     server.now += 120_000;
     server.http.on('POST', `${ISSUER}/token`, json(400, JSON.parse(hostileBody)));
-    const error = await failure(() =>
-      session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
-    );
+    const error = await failure(() => session.beginRequest({ method: 'GET', url: server.resourceUrl }));
     expectClean(error);
     await session.signOut();
 

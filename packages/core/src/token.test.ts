@@ -5,7 +5,7 @@ import type { ClientAuthentication } from './client-auth.js';
 import { base64Decode, utf8Decode } from './encoding.js';
 import { isOAuthClientError, type OAuthClientError } from './errors.js';
 import { createHttpContext, type OAuthHttpResponse } from './http.js';
-import { decodeJwtPayload, importSigningKey } from './jwt.js';
+import { decodeJwtPayload, importSigningKey, jwtSigner } from './jwt.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
 import {
   buildTokenRequest,
@@ -710,7 +710,7 @@ describe('requestToken', () => {
       const tokens = await requestToken(context, {
         ...input(
           { type: 'client_credentials' },
-          { client: { clientId: 'c', method: 'private_key_jwt', signingKey } },
+          { client: { clientId: 'c', method: 'private_key_jwt', signer: jwtSigner(signingKey) } },
         ),
         dpop: dpop.source,
         requestedScopes: [],

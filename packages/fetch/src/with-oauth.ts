@@ -21,7 +21,10 @@ interface Call {
  * says (credentials, retries, redirect hops); everything else is `fetchImpl`'s. `session` is an
  * `OAuthSession`, or its options (the session then uses `fetchImpl` for its own requests too).
  */
-export function withOAuth(fetchImpl: typeof fetch, session: OAuthSessionInput): WithOAuthSession<typeof fetch> {
+export function withOAuth(
+  fetchImpl: typeof fetch,
+  session: OAuthSessionInput,
+): WithOAuthSession<typeof fetch> {
   const oauth = sessionFromInput(session, () => createFetchHttpClient(fetchImpl));
   const wrapped: typeof fetch = async (input, init) => {
     const call = await describeCall(input, init);
@@ -43,7 +46,11 @@ export function withOAuth(fetchImpl: typeof fetch, session: OAuthSessionInput): 
         ...(call.signal === undefined ? {} : { signal: call.signal }),
       });
       const next = await request
-        .respond({ status: response.status, headers: response.headers, opaqueRedirect: response.type === 'opaqueredirect' })
+        .respond({
+          status: response.status,
+          headers: response.headers,
+          opaqueRedirect: response.type === 'opaqueredirect',
+        })
         .catch(async (error: unknown) => {
           await discard(response);
           throw error;

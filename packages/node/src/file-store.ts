@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import {
   type ClientInformation,
   type DiscoveryRecord,
-  KeyedQueue,
   type OAuthStore,
   type OAuthStores,
   type PendingAuthorization,
@@ -27,6 +26,7 @@ import {
   type StoredTokens,
   type TokenStore,
 } from '@mcp-oauth/core';
+import { KeyedQueue } from '@mcp-oauth/core/adapter';
 import { storeFailed, systemErrorCode } from './errors.js';
 import { withFileLock } from './file-lock.js';
 import {

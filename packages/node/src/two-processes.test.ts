@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalResourceUrl, tokenKey } from '@mcp-oauth/core';
+import { tokenKey } from '@mcp-oauth/core';
+import { canonicalResourceUrl } from '@mcp-oauth/core/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileStores } from './file-store.js';
 

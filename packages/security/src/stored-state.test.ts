@@ -12,7 +12,8 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalResourceUrl, type StoredTokens, tokenKey } from '@mcp-oauth/core';
+import { type StoredTokens, tokenKey } from '@mcp-oauth/core';
+import { canonicalResourceUrl } from '@mcp-oauth/core/protocol';
 import { createFileStores } from '@mcp-oauth/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CANARY, expectOAuthError, rejection } from './canary.js';

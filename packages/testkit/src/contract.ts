@@ -4,6 +4,8 @@
  * origin, and a fresh `OAuthSession` whose own OAuth traffic goes through the adapter's
  * `OAuthHttpClient`; then it drives the adapter's client and asserts what went over the wire.
  */
+
+import { inspect } from 'node:util';
 import {
   isOAuthClientError,
   type OAuthClientError,
@@ -13,6 +15,7 @@ import {
   OAuthSession,
   type OAuthSessionOptions,
 } from '@mcp-oauth/core';
+import { dpop as createDpop } from '@mcp-oauth/core/dpop';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BODY_KINDS, createContractBody } from './bodies.js';
 import { type EchoServer, startEchoServer } from './echo-server.js';
@@ -79,6 +82,15 @@ function isAbortLike(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** `JSON.stringify`, as a logger would call it; a value that cannot be serialised gives ''. */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '';
+  }
 }
 
 function expectStatus(response: ContractResponse, status: number): void {
@@ -248,7 +260,9 @@ export function describeAdapterContract(harness: AdapterHarness): void {
 
       for (const dpop of [false, true]) {
         it(`does not carry the ${dpop ? 'DPoP token and proof' : 'token'} over a redirect answered to the retry after a 401`, async () => {
-          const context = await setup(dpop ? { server: { dpop: true }, session: { dpop: true } } : {});
+          const context = await setup(
+            dpop ? { server: { dpop: true }, session: { dpop: createDpop() } } : {},
+          );
           const { server, echo, client } = context;
           server.respondWith('/mcp/away', (record) =>
             record.headers.authorization === undefined
@@ -272,7 +286,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
       }
 
       it('does not carry a DPoP token or proof over a redirect to another origin', async () => {
-        const context = await setup({ server: { dpop: true }, session: { dpop: true } });
+        const context = await setup({ server: { dpop: true }, session: { dpop: createDpop() } });
         const { server, echo, get } = context;
         await authorize(context);
         server.redirectTo('/mcp/away', echo.url('/landing'), 307);
@@ -282,6 +296,119 @@ export function describeAdapterContract(harness: AdapterHarness): void {
         if (response.status !== 200) expectStatus(response, 307);
         expectStatus(await get(echo.url('/direct')), 200);
         expect(echo.credentialed()).toEqual([]);
+      });
+    });
+
+    // -------------------------------------------------------------------------- the engine owns the request
+
+    describe('the per-request policy, with Bearer and DPoP', () => {
+      for (const dpop of [false, true]) {
+        const scheme = dpop ? 'DPoP' : 'Bearer';
+        const withScheme = (extra: SetupOptions = {}): SetupOptions =>
+          dpop
+            ? {
+                ...extra,
+                server: { dpop: true, ...extra.server },
+                session: { dpop: createDpop(), ...extra.session },
+              }
+            : extra;
+
+        for (const status of [302, 307] as const) {
+          it(`${scheme}: a same-origin ${status} redirect outside the resource gets no credential`, async () => {
+            const context = await setup(withScheme());
+            const { server, client } = context;
+            await authorize(context);
+            server.redirectTo('/mcp/x', server.url('/outside/x'), status);
+            const response = await client.request(
+              status === 307
+                ? { method: 'POST', url: server.url('/mcp/x'), body: createContractBody('json') }
+                : { method: 'GET', url: server.url('/mcp/x') },
+            );
+            expectStatus(response, 200);
+            expect(server.requestsTo('/mcp/x')[0]!.headers.authorization).toMatch(new RegExp(`^${scheme} `));
+            const outside = server.requestsTo('/outside/x');
+            expect(outside).toHaveLength(1);
+            expect(outside[0]!.headers.authorization).toBeUndefined();
+            expect(outside[0]!.headers.dpop).toBeUndefined();
+          });
+        }
+
+        it(`${scheme}: what the library throws for an authorized request carries no token`, async () => {
+          const context = await setup(withScheme());
+          const { server, client } = context;
+          await authorize(context);
+          server.respondWith('/mcp/broken', { status: 500, body: 'broken' });
+          const response = await client.request({
+            method: 'POST',
+            url: server.url('/mcp/broken'),
+            body: createContractBody('json'),
+          });
+          expectStatus(response, 500);
+          expect(server.requestsTo('/mcp/broken')[0]!.headers.authorization).toMatch(
+            new RegExp(`^${scheme} `),
+          );
+          if (harness.throwsHttpErrors) {
+            expect(response.raised, 'the harness must report the error the library threw').toBeDefined();
+          }
+          if (response.raised !== undefined) {
+            const token = server.issuedTokens.at(-1)!.accessToken;
+            const proof = server.requestsTo('/mcp/broken')[0]!.headers.dpop;
+            const views = [
+              inspect(response.raised, { depth: 8, showHidden: false }),
+              safeJson(response.raised),
+            ];
+            for (const view of views) {
+              expect(view).not.toContain(token);
+              if (proof !== undefined) expect(view).not.toContain(proof);
+            }
+          }
+        });
+
+        it(`${scheme}: a server alternating 403 with a new scope and 200 causes at most 3 step-ups`, async () => {
+          const context = await setup(withScheme());
+          const { server, get } = context;
+          await authorize(context);
+          let asked = 0;
+          let answered = 0;
+          server.respondWith('/mcp/greedy', () =>
+            answered++ % 2 === 0
+              ? {
+                  status: 403,
+                  headers: {
+                    'www-authenticate': `${scheme} error="insufficient_scope", scope="mcp:read extra:${++asked}"`,
+                  },
+                }
+              : { status: 200, body: 'ok' },
+          );
+          for (let index = 0; index < 30; index++) await get(server.url('/mcp/greedy'));
+          // One authorization for the first request, then at most three step-ups.
+          expect(server.count('/authorize')).toBeLessThanOrEqual(1 + 3);
+          expect(server.count('/authorize')).toBeGreaterThanOrEqual(2);
+        });
+
+        it(`${scheme}: a 401 outside the scope is logged with its reason`, async () => {
+          const events: Array<{ event: string; data: unknown }> = [];
+          const record = (event: string, data: unknown) => events.push({ event, data });
+          const context = await setup(withScheme({ session: { logger: { debug: record, warn: record } } }));
+          const { server, get } = context;
+          await authorize(context);
+          server.respondWith('/elsewhere', { status: 401, headers: { 'www-authenticate': 'Bearer' } });
+          expectStatus(await get(server.url('/elsewhere')), 401);
+          expect(events).toContainEqual({
+            event: 'session.outside_scope',
+            data: { status: 401, url: server.url('/elsewhere'), reason: 'path' },
+          });
+        });
+      }
+
+      it('DPoP: use_dpop_nonce on the retry after an authorization succeeds with no retry by the application', async () => {
+        const context = await setup({ server: { dpop: true }, session: { dpop: createDpop() } });
+        const { server, get } = context;
+        server.requireDpopNonce('n-contract');
+        expectStatus(await get(server.mcpUrl), 200);
+        const sent = server.requestsTo('/mcp');
+        expect(sent.map((record) => record.status)).toEqual([401, 401, 200]);
+        expect(server.count('/authorize')).toBe(1);
       });
     });
 
@@ -490,7 +617,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
 
     describe('DPoP', () => {
       it("sends a fresh proof for each request's own method and URL", async () => {
-        const context = await setup({ server: { dpop: true }, session: { dpop: true } });
+        const context = await setup({ server: { dpop: true }, session: { dpop: createDpop() } });
         const { server, client, get } = context;
         await authorize(context);
         expectStatus(await get(server.url('/mcp/a?query=1')), 200);
@@ -524,7 +651,7 @@ export function describeAdapterContract(harness: AdapterHarness): void {
       });
 
       it('retries once with the nonce a use_dpop_nonce challenge names', async () => {
-        const context = await setup({ server: { dpop: true }, session: { dpop: true } });
+        const context = await setup({ server: { dpop: true }, session: { dpop: createDpop() } });
         const { server, get } = context;
         await authorize(context);
         server.requireDpopNonce('nonce-1');

@@ -1,11 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  createDpopProof,
-  type DpopKey,
-  generateDpopKey,
-  type OAuthHttpClient,
-  OAuthSession,
-} from '@mcp-oauth/core';
+import { type OAuthHttpClient, OAuthSession } from '@mcp-oauth/core';
+import { createDpopProof, type DpopKey, dpop, generateDpopKey } from '@mcp-oauth/core/dpop';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyDpopProof } from './dpop.js';
 import { startEchoServer } from './echo-server.js';
@@ -219,7 +214,7 @@ describe('startTestServer', () => {
       httpClient: plainHttpClient,
       grant: { type: 'client_credentials' },
     });
-    const headers = await machine.getAuthorizationHeaders({ method: 'GET', url: server.mcpUrl });
+    const headers = { ...(await machine.beginRequest({ method: 'GET', url: server.mcpUrl })).first.headers };
     expect(headers).toEqual({});
     const machineInfo = await machine.authorize();
     expect(machineInfo.hasRefreshToken).toBe(false);
@@ -354,14 +349,18 @@ describe('DPoP verification', () => {
       httpClient: plainHttpClient,
       client: { redirectUris: [REDIRECT_URI] },
       authorizationHandler: server.authorizationHandler(),
-      dpop: true,
+      dpop: dpop(),
     });
     await session.authorize();
     expect(server.issuedTokens[0]!.tokenType).toBe('DPoP');
-    const good = await session.getAuthorizationHeaders({ method: 'GET', url: server.url('/mcp/a') });
+    const good = {
+      ...(await session.beginRequest({ method: 'GET', url: server.url('/mcp/a') })).first.headers,
+    };
     expect((await fetch(server.url('/mcp/a'), { headers: good })).status).toBe(200);
     // A proof for another URL, a replayed proof, and a Bearer presentation are all refused.
-    const other = await session.getAuthorizationHeaders({ method: 'GET', url: server.url('/mcp/b') });
+    const other = {
+      ...(await session.beginRequest({ method: 'GET', url: server.url('/mcp/b') })).first.headers,
+    };
     const wrongUrl = await fetch(server.url('/mcp/a'), { headers: other });
     expect(wrongUrl.status).toBe(401);
     expect(wrongUrl.headers.get('www-authenticate')).toContain('invalid_dpop_proof');
@@ -370,7 +369,9 @@ describe('DPoP verification', () => {
     expect((await fetch(server.url('/mcp/a'), { headers: bearer })).status).toBe(401);
 
     server.requireDpopNonce('n-1');
-    const fresh = await session.getAuthorizationHeaders({ method: 'GET', url: server.url('/mcp/a') });
+    const fresh = {
+      ...(await session.beginRequest({ method: 'GET', url: server.url('/mcp/a') })).first.headers,
+    };
     const nonce = await fetch(server.url('/mcp/a'), { headers: fresh });
     expect(nonce.status).toBe(401);
     expect(nonce.headers.get('dpop-nonce')).toBe('n-1');

@@ -41,8 +41,19 @@ export interface ContractRequest {
  * thrown value unchanged, so the suite can check its type and code.
  */
 export type ContractResponse =
-  | { readonly status: number; readonly body: string; readonly error?: undefined }
-  | { readonly error: unknown; readonly status?: undefined; readonly body?: undefined };
+  | {
+      readonly status: number;
+      readonly body: string;
+      readonly error?: undefined;
+      /** The error the library threw for this status (ky's HTTPError, an AxiosError, got's HTTPError), as it was. */
+      readonly raised?: unknown;
+    }
+  | {
+      readonly error: unknown;
+      readonly status?: undefined;
+      readonly body?: undefined;
+      readonly raised?: undefined;
+    };
 
 export interface AdapterClient {
   request(request: ContractRequest): Promise<ContractResponse>;
@@ -69,6 +80,8 @@ export interface AdapterHarness {
   createClient(session: OAuthSession, options?: HarnessOptions): AdapterClient;
   /** The adapter's `OAuthHttpClient` over the same library. */
   createHttpClient(options?: HarnessOptions): OAuthHttpClient;
+  /** The library throws for a 4xx/5xx status by default (the harness then reports that error as `raised`). */
+  readonly throwsHttpErrors: boolean;
   /** Body kinds the library can send again on the retry; the others must fail with `request_not_replayable`. */
   readonly replayableBodies: readonly BodyKind[];
 }

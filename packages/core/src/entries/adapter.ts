@@ -14,6 +14,12 @@ export {
 } from '../http.js';
 export { isCredentialHeader, REDACTED, redactCredentialHeaders, redactRawHeaders } from '../redaction.js';
 export { CREDENTIAL_HEADER_NAMES, MAX_REDIRECTS } from '../redirect-policy.js';
+export {
+  attachSession,
+  type OAuthSessionInput,
+  sessionFromInput,
+  type WithOAuthSession,
+} from '../session/input.js';
 export type {
   NextStep,
   ResourceRequest,
@@ -21,9 +27,4 @@ export type {
   ResourceResponse,
   SendStep,
 } from '../session/resource-request.js';
-export {
-  attachSession,
-  type OAuthSessionInput,
-  sessionFromInput,
-  type WithOAuthSession,
-} from '../session/input.js';
+export { KeyedQueue } from '../stores.js';

@@ -3,9 +3,18 @@
  * themselves. Each `build*` returns a request as plain data; each `parse*` validates a response
  * field by field and throws an `OAuthClientError` with a stable code.
  */
-export { type AuthorizationRequest, type AuthorizationRequestInput, createAuthorizationRequest } from '../authorize.js';
+export {
+  type AuthorizationRequest,
+  type AuthorizationRequestInput,
+  createAuthorizationRequest,
+} from '../authorize.js';
 export { type CallbackParameters, parseCallback, validateCallback } from '../callback.js';
-export { type AuthChallenge, parseWwwAuthenticate, type ResourceChallenge, readResourceChallenge } from '../challenge.js';
+export {
+  type AuthChallenge,
+  parseWwwAuthenticate,
+  type ResourceChallenge,
+  readResourceChallenge,
+} from '../challenge.js';
 export { applyClientAuthentication, type ClientAuthentication, type JwtSigner } from '../client-auth.js';
 export { type Decision, type DecisionInput, decide, type HeldTokens } from '../decide.js';
 export {
@@ -35,5 +44,9 @@ export {
   type TokenExchangeResult,
   type TokenGrant,
 } from '../token.js';
-export type { AuthorizationServerMetadata, ProtectedResourceMetadata, TokenEndpointAuthMethod } from '../types.js';
+export type {
+  AuthorizationServerMetadata,
+  ProtectedResourceMetadata,
+  TokenEndpointAuthMethod,
+} from '../types.js';
 export { canonicalResourceUrl, isLoopbackHost } from '../url.js';

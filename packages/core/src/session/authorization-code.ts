@@ -40,12 +40,18 @@ export const authorizationCodeGrant: GrantStrategy = {
     );
     const handler = state.config.authorizationHandler;
     if (handler === undefined) {
-      throw new AuthorizationRequiredError('the user must authorize this client; send them to the authorization URL', {
-        authorizationUrl,
-        state: stateValue,
-      });
+      throw new AuthorizationRequiredError(
+        'the user must authorize this client; send them to the authorization URL',
+        {
+          authorizationUrl,
+          state: stateValue,
+        },
+      );
     }
-    const callback = await abortable(handler({ authorizationUrl, state: stateValue, signal: request.signal }), request.signal);
+    const callback = await abortable(
+      handler({ authorizationUrl, state: stateValue, signal: request.signal }),
+      request.signal,
+    );
     return redeemCallback(state, binding, callback, request.signal);
   },
 };
@@ -97,7 +103,8 @@ export async function redeemCallback(
   signal: AbortSignal | undefined,
 ): Promise<StoredTokens> {
   const parameters = parseCallback(callback);
-  const pending = parameters.state === undefined ? undefined : await state.config.stores.pending.take(parameters.state);
+  const pending =
+    parameters.state === undefined ? undefined : await state.config.stores.pending.take(parameters.state);
   const { code } = validateCallback(parameters, pending, state.now());
   const record = pending!; // validateCallback returns only when the pending record exists
   if (record.serverUrl !== state.config.serverUrl.href) {
@@ -111,7 +118,10 @@ export async function redeemCallback(
   if (record.clientId !== binding.client.clientId) {
     throw oauthError('state_mismatch', 'the authorization was started for another client');
   }
-  if (record.redirectUri !== redirectUriFor(state, binding) && !binding.client.redirectUris.includes(record.redirectUri)) {
+  if (
+    record.redirectUri !== redirectUriFor(state, binding) &&
+    !binding.client.redirectUris.includes(record.redirectUri)
+  ) {
     throw oauthError('state_mismatch', 'the authorization was started with another redirect URI');
   }
   const tokens = await requestTokens(
@@ -122,6 +132,9 @@ export async function redeemCallback(
     undefined,
     signal,
   );
-  state.config.logger.debug('session.authorized', { issuer: binding.discovery.issuer, scopes: tokens.grantedScopes });
+  state.config.logger.debug('session.authorized', {
+    issuer: binding.discovery.issuer,
+    scopes: tokens.grantedScopes,
+  });
   return tokens;
 }

@@ -33,7 +33,10 @@ export function loadFromStores(state: SessionState): Promise<void> {
   return state.loaded;
 }
 
-async function knownClient(state: SessionState, record: DiscoveryRecord): Promise<ClientInformation | undefined> {
+async function knownClient(
+  state: SessionState,
+  record: DiscoveryRecord,
+): Promise<ClientInformation | undefined> {
   const workload = state.grant.anonymousClient?.(state, record);
   if (record.clientId === '') return workload;
   const options = state.config.client;
@@ -75,7 +78,10 @@ export function bind(
   return abortable(state.bindingInFlight, signal);
 }
 
-async function discoverAndRegister(state: SessionState, resourceMetadataUrl: string | undefined): Promise<Binding> {
+async function discoverAndRegister(
+  state: SessionState,
+  resourceMetadataUrl: string | undefined,
+): Promise<Binding> {
   const { config } = state;
   const result = await discover(state.http, {
     serverUrl: config.serverUrl,
@@ -85,7 +91,8 @@ async function discoverAndRegister(state: SessionState, resourceMetadataUrl: str
   });
   const record = toRecord(state, result);
   const client =
-    state.grant.anonymousClient?.(state, record) ?? (await resolveClient(state.http, resolveInput(state, record)));
+    state.grant.anonymousClient?.(state, record) ??
+    (await resolveClient(state.http, resolveInput(state, record)));
   const discovery: DiscoveryRecord = { ...record, clientId: client.clientId };
   await config.stores.discovery.set(config.serverUrl.href, discovery);
   state.binding = { discovery, client };
@@ -133,7 +140,8 @@ export async function authorizationServerChanged(
     const servers = found?.metadata.authorization_servers ?? [];
     return servers.length > 0 && !servers.includes(binding.discovery.issuer);
   } catch (error) {
-    if (isOAuthClientError(error, 'resource_mismatch') || isOAuthClientError(error, 'unsafe_url')) throw error;
+    if (isOAuthClientError(error, 'resource_mismatch') || isOAuthClientError(error, 'unsafe_url'))
+      throw error;
     state.config.logger.debug('session.rediscovery_failed', { code: codeOf(error) });
     return false;
   }
@@ -150,7 +158,10 @@ export async function clientAuthentication(
   if (method === 'private_key_jwt') {
     const key = state.config.clientKey;
     if (key === undefined) {
-      throw oauthError('invalid_options', 'private_key_jwt needs the "clientKey" option (privateKeyJwt from @mcp-oauth/core/jwt)');
+      throw oauthError(
+        'invalid_options',
+        'private_key_jwt needs the "clientKey" option (privateKeyJwt from @mcp-oauth/core/jwt)',
+      );
     }
     state.signer ??= key.signer().catch((error: unknown) => {
       state.signer = undefined;
@@ -166,7 +177,10 @@ export async function readTokens(state: SessionState, key: string): Promise<Stor
   const stored: unknown = await state.config.stores.tokens.get(key);
   if (stored === undefined) return undefined;
   if (!isStoredTokens(stored)) {
-    throw oauthError('store_failed', 'the token store holds a malformed record for this server; delete it to authorize again');
+    throw oauthError(
+      'store_failed',
+      'the token store holds a malformed record for this server; delete it to authorize again',
+    );
   }
   return stored;
 }
@@ -178,7 +192,8 @@ function isStringArray(value: unknown): value is string[] {
 function isStoredTokens(value: unknown): value is StoredTokens {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  const optionalNumber = (field: unknown) => field === undefined || (typeof field === 'number' && Number.isFinite(field));
+  const optionalNumber = (field: unknown) =>
+    field === undefined || (typeof field === 'number' && Number.isFinite(field));
   const optionalString = (field: unknown) => field === undefined || typeof field === 'string';
   const key = record.dpopKey as Record<string, unknown> | undefined;
   const keyValid =

@@ -18,7 +18,8 @@ export async function dpopKeyFor(state: SessionState, binding: Binding): Promise
   }
   if (state.dpopKey === undefined) {
     const persisted = state.tokens?.dpopKey;
-    state.dpopKey = persisted === undefined ? await support.generateKey() : await support.importKey(persisted);
+    state.dpopKey =
+      persisted === undefined ? await support.generateKey() : await support.importKey(persisted);
   }
   return state.dpopKey;
 }
@@ -27,7 +28,8 @@ export async function dpopKeyFor(state: SessionState, binding: Binding): Promise
 export function dpopProofSource(state: SessionState, key: DpopKey): DpopProofSource {
   const support = state.config.dpop!;
   return {
-    proof: (method, url, options) => support.createProof(key, { method, url, now: state.now(), nonce: options.nonce }),
+    proof: (method, url, options) =>
+      support.createProof(key, { method, url, now: state.now(), nonce: options.nonce }),
     nonceFor: (url) => state.nonces.get(url),
     rememberNonce: (url, nonce) => state.nonces.set(url, nonce),
   };
@@ -46,7 +48,8 @@ export async function credentialHeaders(
     throw oauthError('dpop_failed', 'a DPoP-bound token is held but the session has no "dpop" option');
   }
   state.dpopKey ??= tokens.dpopKey === undefined ? undefined : await support.importKey(tokens.dpopKey);
-  if (state.dpopKey === undefined) throw oauthError('dpop_failed', 'a DPoP-bound token is held without its key');
+  if (state.dpopKey === undefined)
+    throw oauthError('dpop_failed', 'a DPoP-bound token is held without its key');
   const proof = await support.createProof(state.dpopKey, {
     method,
     url,

@@ -33,7 +33,11 @@ export interface GrantStrategy {
 }
 
 /** The scopes for a new grant (RFC 6749 §3.3 and the MCP scope selection order). */
-export function chooseScopes(state: SessionState, binding: Binding, challengeScopes: readonly string[]): string[] {
+export function chooseScopes(
+  state: SessionState,
+  binding: Binding,
+  challengeScopes: readonly string[],
+): string[] {
   const { config } = state;
   return selectScopes({
     explicit: config.scopes,
@@ -43,7 +47,8 @@ export function chooseScopes(state: SessionState, binding: Binding, challengeSco
     fallbackToAuthorizationServer: config.scopeFallback.authorizationServer,
     defaults: config.scopeFallback.defaults,
     offlineAccess:
-      state.grant.interactive && state.grant.grantTypes(binding.discovery.authorizationServerMetadata).includes('refresh_token'),
+      state.grant.interactive &&
+      state.grant.grantTypes(binding.discovery.authorizationServerMetadata).includes('refresh_token'),
   });
 }
 
@@ -52,7 +57,14 @@ const clientCredentialsGrant: GrantStrategy = {
   grantTypes: () => ['client_credentials'],
   obtain(state, binding, request) {
     const scopes = request.scopes ?? chooseScopes(state, binding, request.challengeScopes ?? []);
-    return requestTokens(state, binding, { type: 'client_credentials', scopes }, scopes, undefined, request.signal);
+    return requestTokens(
+      state,
+      binding,
+      { type: 'client_credentials', scopes },
+      scopes,
+      undefined,
+      request.signal,
+    );
   },
 };
 
@@ -68,16 +80,27 @@ function jwtBearerGrant(options: Extract<GrantOptions, { type: 'jwt_bearer' }>):
         signal: request.signal,
       });
       if (typeof assertion !== 'string' || assertion.length === 0) {
-        throw oauthError('invalid_options', 'the jwt-bearer assertion callback must return a non-empty string');
+        throw oauthError(
+          'invalid_options',
+          'the jwt-bearer assertion callback must return a non-empty string',
+        );
       }
-      return requestTokens(state, binding, { type: 'jwt_bearer', assertion, scopes }, scopes, undefined, request.signal);
+      return requestTokens(
+        state,
+        binding,
+        { type: 'jwt_bearer', assertion, scopes },
+        scopes,
+        undefined,
+        request.signal,
+      );
     },
     /**
      * The jwt-bearer grant registers nothing: without pre-registered credentials for this issuer the
      * workload presents only its assertion (RFC 7523 §2.1), under an empty client id.
      */
     anonymousClient(state, record) {
-      if (state.config.client.preRegistered?.some((entry) => entry.issuer === record.issuer)) return undefined;
+      if (state.config.client.preRegistered?.some((entry) => entry.issuer === record.issuer))
+        return undefined;
       return {
         issuer: record.issuer,
         clientId: '',

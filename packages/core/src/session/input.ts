@@ -14,13 +14,20 @@ export type WithOAuthSession<T> = T & { readonly oauthSession: OAuthSession };
  * The session for an adapter: `input` itself when it is one (from any copy of this package), or a
  * new session over `defaultHttpClient()` (called only then).
  */
-export function sessionFromInput(input: OAuthSessionInput, defaultHttpClient: () => OAuthHttpClient): OAuthSession {
-  if (typeof (input as { beginRequest?: unknown } | null)?.beginRequest === 'function') return input as OAuthSession;
+export function sessionFromInput(
+  input: OAuthSessionInput,
+  defaultHttpClient: () => OAuthHttpClient,
+): OAuthSession {
+  if (typeof (input as { beginRequest?: unknown } | null)?.beginRequest === 'function')
+    return input as OAuthSession;
   const options = input as Exclude<OAuthSessionInput, OAuthSession>;
   return new OAuthSession({ ...options, httpClient: options.httpClient ?? defaultHttpClient() });
 }
 
 /** `target` with its session on a read-only, non-enumerable `oauthSession` property. */
 export function attachSession<T extends object>(target: T, session: OAuthSession): WithOAuthSession<T> {
-  return Object.defineProperty(target, 'oauthSession', { value: session, enumerable: false }) as WithOAuthSession<T>;
+  return Object.defineProperty(target, 'oauthSession', {
+    value: session,
+    enumerable: false,
+  }) as WithOAuthSession<T>;
 }

@@ -10,8 +10,8 @@ import type { ClientOptions } from '../registration.js';
 import { createMemoryStores, type OAuthStores } from '../stores.js';
 import { allowsLoopbackHttp, canonicalResourceUrl, tryParseUrl } from '../url.js';
 import type { AuthorizationHandler } from './authorization-code.js';
-import type { DpopSupport } from './dpop-support.js';
 import type { ClientKey } from './client-key.js';
+import type { DpopSupport } from './dpop-support.js';
 
 /** How the session obtains tokens. */
 export type GrantOptions =
@@ -197,8 +197,16 @@ function checkClient(value: unknown): ClientOptions {
       }
     }
   }
-  for (const name of ['clientName', 'clientMetadataUrl', 'clientUri', 'logoUri', 'softwareId', 'softwareVersion']) {
-    if (value[name] !== undefined && typeof value[name] !== 'string') invalid(`"client.${name}" must be a string`);
+  for (const name of [
+    'clientName',
+    'clientMetadataUrl',
+    'clientUri',
+    'logoUri',
+    'softwareId',
+    'softwareVersion',
+  ]) {
+    if (value[name] !== undefined && typeof value[name] !== 'string')
+      invalid(`"client.${name}" must be a string`);
   }
   return value as ClientOptions;
 }
@@ -211,7 +219,8 @@ function checkGrant(value: unknown): GrantOptions {
     case 'client_credentials':
       return value as GrantOptions;
     case 'jwt_bearer':
-      if (typeof value.assertion !== 'function') invalid('"grant.assertion" must be a function for jwt_bearer');
+      if (typeof value.assertion !== 'function')
+        invalid('"grant.assertion" must be a function for jwt_bearer');
       return value as GrantOptions;
     default:
       return invalid('"grant.type" must be "authorization_code", "client_credentials" or "jwt_bearer"');
@@ -250,17 +259,29 @@ export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
     if (stores !== undefined && name in stores) checkStore(stores[name], name, methods);
   }
   const tokenLock = (stores?.tokens as { lock?: unknown } | undefined)?.lock;
-  if (tokenLock !== undefined && typeof tokenLock !== 'function') invalid('"stores.tokens.lock" must be a function');
+  if (tokenLock !== undefined && typeof tokenLock !== 'function')
+    invalid('"stores.tokens.lock" must be a function');
   optionalFunction(options.authorizationHandler, 'authorizationHandler');
   optionalFunction(options.selectAuthorizationServer, 'selectAuthorizationServer');
   optionalFunction(options.clock, 'clock');
-  if (options.logger !== undefined && (!isObject(options.logger) || typeof options.logger.debug !== 'function' || typeof options.logger.warn !== 'function')) {
+  if (
+    options.logger !== undefined &&
+    (!isObject(options.logger) ||
+      typeof options.logger.debug !== 'function' ||
+      typeof options.logger.warn !== 'function')
+  ) {
     invalid('"logger" must have debug() and warn() methods');
   }
-  if (options.dpop !== undefined && (!isObject(options.dpop) || typeof options.dpop.createProof !== 'function')) {
+  if (
+    options.dpop !== undefined &&
+    (!isObject(options.dpop) || typeof options.dpop.createProof !== 'function')
+  ) {
     invalid('"dpop" must come from dpop() in @mcp-oauth/core/dpop');
   }
-  if (options.clientKey !== undefined && (!isObject(options.clientKey) || typeof options.clientKey.signer !== 'function')) {
+  if (
+    options.clientKey !== undefined &&
+    (!isObject(options.clientKey) || typeof options.clientKey.signer !== 'function')
+  ) {
     invalid('"clientKey" must come from privateKeyJwt() in @mcp-oauth/core/jwt');
   }
   if (options.authorizationServerPolicies !== undefined && !isObject(options.authorizationServerPolicies)) {
@@ -286,7 +307,8 @@ export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
     stores: merged,
     selectAuthorizationServer: options.selectAuthorizationServer,
     authorizationServerPolicies: options.authorizationServerPolicies ?? {},
-    pendingAuthorizationTtlMs: optionalCount(options.pendingAuthorizationTtlMs, 'pendingAuthorizationTtlMs', 1) ?? 600_000,
+    pendingAuthorizationTtlMs:
+      optionalCount(options.pendingAuthorizationTtlMs, 'pendingAuthorizationTtlMs', 1) ?? 600_000,
     timeoutMs: optionalCount(options.timeoutMs, 'timeoutMs', 1),
     maxResponseBytes: optionalCount(options.maxResponseBytes, 'maxResponseBytes', 1),
     logger: options.logger === undefined ? silentLogger : safeLogger(options.logger),

@@ -52,18 +52,29 @@ export async function recover(
   });
 }
 
-async function stepUp(state: SessionState, scopes: readonly string[], signal: AbortSignal | undefined): Promise<void> {
+async function stepUp(
+  state: SessionState,
+  scopes: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const binding = state.binding!;
   const held = state.tokens;
   const wanted = unionScopes(state.config.scopes, scopes);
   const superseded = held?.refreshToken;
-  let next: StoredTokens | undefined;
-  next = await runExclusive(state, binding, { stale: held?.accessToken, signal }, (current) => {
-    // Counted when it really runs: concurrent 403s share one step-up.
-    state.stepUps.record(state.now());
-    state.config.logger.debug('session.step_up', { scopes: wanted, recent: state.stepUps.recent(state.now()) });
-    return state.grant.obtain(state, current, { scopes: wanted, signal });
-  });
+  const next: StoredTokens = await runExclusive(
+    state,
+    binding,
+    { stale: held?.accessToken, signal },
+    (current) => {
+      // Counted when it really runs: concurrent 403s share one step-up.
+      state.stepUps.record(state.now());
+      state.config.logger.debug('session.step_up', {
+        scopes: wanted,
+        recent: state.stepUps.recent(state.now()),
+      });
+      return state.grant.obtain(state, current, { scopes: wanted, signal });
+    },
+  );
   // The step-up created a new grant; the old grant's refresh token is no longer needed.
   if (superseded !== undefined && superseded !== next.refreshToken) {
     await revokeQuietly(state, binding, superseded, 'refresh_token', signal);

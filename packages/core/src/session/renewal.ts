@@ -87,7 +87,8 @@ function refresh(
   signal: AbortSignal | undefined,
 ): Promise<StoredTokens> {
   const policy = state.config.refreshScopes;
-  const scopes = policy === 'none' ? undefined : policy === 'requested' ? tokens.requestedScopes : tokens.grantedScopes;
+  const scopes =
+    policy === 'none' ? undefined : policy === 'requested' ? tokens.requestedScopes : tokens.grantedScopes;
   state.config.logger.debug('session.refresh', { issuer: binding.discovery.issuer });
   return requestTokens(
     state,
@@ -165,7 +166,8 @@ function shared(
       // authorization server with reuse detection revoke the whole grant.
       const stored = await readTokens(state, key);
       state.tokens = stored;
-      if (stored !== undefined && stored.accessToken !== options.stale && !isExpiring(state, stored)) return stored;
+      if (stored !== undefined && stored.accessToken !== options.stale && !isExpiring(state, stored))
+        return stored;
     }
     return task(binding);
   };
@@ -178,7 +180,8 @@ function shared(
 }
 
 function wrapRefreshError(error: unknown): OAuthClientError {
-  if (isOAuthClientError(error) && (error.code === 'aborted' || error.code === 'refresh_failed')) return error;
+  if (isOAuthClientError(error) && (error.code === 'aborted' || error.code === 'refresh_failed'))
+    return error;
   return oauthError('refresh_failed', 'refreshing the access token failed', {
     cause: isOAuthClientError(error) ? error : undefined,
     oauthError: isOAuthClientError(error) ? error.oauthError : undefined,

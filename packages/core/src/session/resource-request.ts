@@ -15,8 +15,8 @@ import { redactUrl, tryParseUrl } from '../url.js';
 import { credentialHeaders } from './credentials.js';
 import { recover } from './recovery.js';
 import { canRenewSilently } from './renewal.js';
-import type { SessionState } from './state.js';
 import { scopeCheck } from './scope.js';
+import type { SessionState } from './state.js';
 import { tokensForUse } from './tokens.js';
 
 /** What the adapter tells the session about a request it is about to send. */
@@ -184,7 +184,11 @@ export class ResourceRequest {
         if (decision.reason === 'dpop_nonce') {
           this.#retries = { ...this.#retries, dpopNonce: this.#retries.dpopNonce + 1 };
           // The nonce is for the URL that asked for it: send this hop again, not the whole request.
-          return this.#next({ ...sent, reason: 'retry', headers: await this.#credentials(sent.method, sent.url) });
+          return this.#next({
+            ...sent,
+            reason: 'retry',
+            headers: await this.#credentials(sent.method, sent.url),
+          });
         }
         break;
       default:
@@ -251,13 +255,16 @@ export async function credentialsFor(
 }
 
 /** Starts a request: the first send, and the object that plans the rest. */
-export async function beginResourceRequest(state: SessionState, init: ResourceRequestInit): Promise<ResourceRequest> {
+export async function beginResourceRequest(
+  state: SessionState,
+  init: ResourceRequestInit,
+): Promise<ResourceRequest> {
   const parsed = typeof init.url === 'string' ? tryParseUrl(init.url) : init.url;
-  if (parsed === undefined) throw oauthError('invalid_options', 'the request URL must be absolute');
-  const url = parsed.href;
+  // A URL that does not parse is sent as it is, with nothing added: the library reports it.
+  const url = parsed?.href ?? String(init.url);
   const method = typeof init.method === 'string' && init.method !== '' ? init.method : 'GET';
   const redirect = init.redirect ?? 'follow';
-  const inside = scopeCheck(state, url).inside;
+  const inside = parsed !== undefined && scopeCheck(state, parsed).inside;
   // Outside the protected scope nothing is added, and the library follows redirects itself.
   const follow = inside && redirect === 'follow';
   const { headers, token } = inside
@@ -269,7 +276,9 @@ export async function beginResourceRequest(state: SessionState, init: ResourceRe
     url,
     method,
     withBody: true,
-    removeHeaders: CREDENTIAL_HEADER_NAMES,
+    // Inside the scope the session's credentials replace any the caller set; outside, the
+    // caller's own headers go as they are.
+    removeHeaders: inside ? CREDENTIAL_HEADER_NAMES : [],
     headers,
     redirect: follow ? 'manual' : redirect,
   };

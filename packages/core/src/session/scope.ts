@@ -5,7 +5,9 @@
 import { tryParseUrl } from '../url.js';
 import type { SessionState } from './state.js';
 
-export type ScopeCheck = { readonly inside: true } | { readonly inside: false; readonly reason: 'origin' | 'path' };
+export type ScopeCheck =
+  | { readonly inside: true }
+  | { readonly inside: false; readonly reason: 'origin' | 'path' };
 
 const INSIDE: ScopeCheck = { inside: true };
 const OTHER_ORIGIN: ScopeCheck = { inside: false, reason: 'origin' };

@@ -82,7 +82,10 @@ export class OAuthSession {
   }
 
   /** Finishes an authorization from the redirect the user's browser arrived with. */
-  async completeAuthorization(callback: CallbackInput, options: { signal?: AbortSignal } = {}): Promise<TokenInfo> {
+  async completeAuthorization(
+    callback: CallbackInput,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<TokenInfo> {
     const state = this.#state;
     await loadFromStores(state);
     const binding = await bind(state, state.lastResourceMetadataUrl, options.signal);
@@ -112,7 +115,9 @@ export class OAuthSession {
    * Forgets the tokens and revokes them (RFC 7009) when the server has a revocation endpoint.
    * `forgetClient` also drops a dynamic registration and the discovery cache.
    */
-  async signOut(options: { forgetClient?: boolean; signal?: AbortSignal } = {}): Promise<{ revoked: boolean }> {
+  async signOut(
+    options: { forgetClient?: boolean; signal?: AbortSignal } = {},
+  ): Promise<{ revoked: boolean }> {
     const state = this.#state;
     await loadFromStores(state);
     const { binding, tokens } = state;
@@ -120,7 +125,10 @@ export class OAuthSession {
     if (binding === undefined) return { revoked };
     state.tokens = undefined;
     await state.config.stores.tokens.delete(tokenKeyOf(binding));
-    if (tokens !== undefined && binding.discovery.authorizationServerMetadata.revocation_endpoint !== undefined) {
+    if (
+      tokens !== undefined &&
+      binding.discovery.authorizationServerMetadata.revocation_endpoint !== undefined
+    ) {
       revoked = true;
       const pairs: Array<[string, 'refresh_token' | 'access_token']> = [];
       if (tokens.refreshToken !== undefined) pairs.push([tokens.refreshToken, 'refresh_token']);
@@ -130,7 +138,8 @@ export class OAuthSession {
       }
     }
     if (options.forgetClient) {
-      if (binding.client.source === 'dynamic') await state.config.stores.clients.delete(binding.discovery.issuer);
+      if (binding.client.source === 'dynamic')
+        await state.config.stores.clients.delete(binding.discovery.issuer);
       await state.config.stores.discovery.delete(state.config.serverUrl.href);
       state.binding = undefined;
     }
@@ -138,7 +147,10 @@ export class OAuthSession {
   }
 
   /** No usable tokens: discover, register and run the configured grant. */
-  async #acquire(scopes: readonly string[] | undefined, signal: AbortSignal | undefined): Promise<StoredTokens> {
+  async #acquire(
+    scopes: readonly string[] | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<StoredTokens> {
     const state = this.#state;
     const binding = await bind(state, state.lastResourceMetadataUrl, signal);
     return runExclusive(state, binding, { stale: state.tokens?.accessToken, signal }, (current) =>

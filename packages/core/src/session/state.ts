@@ -3,8 +3,9 @@
  * server and client, the tokens, and the bookkeeping of renewals, DPoP and step-ups. The modules
  * beside this file are functions over it, one concept each.
  */
-import { DpopNonceStore, type DpopKey } from '../dpop.js';
+
 import type { JwtSigner } from '../client-auth.js';
+import { type DpopKey, DpopNonceStore } from '../dpop.js';
 import { createHttpContext, type HttpContext } from '../http.js';
 import type { DiscoveryRecord, StoredTokens } from '../stores.js';
 import type { ClientInformation } from '../types.js';
@@ -20,7 +21,10 @@ export interface Binding {
 /** Interactive step-ups within a sliding window. */
 export class StepUpWindow {
   readonly #times: number[] = [];
-  constructor(readonly max: number, readonly windowMs: number) {}
+  constructor(
+    readonly max: number,
+    readonly windowMs: number,
+  ) {}
 
   recent(now: number): number {
     while (this.#times.length > 0 && this.#times[0]! <= now - this.windowMs) this.#times.shift();

@@ -4,7 +4,10 @@ import { loadFromStores } from './binding.js';
 import { canRenewSilently, isExpiring, renewBeforeUse, runExclusive } from './renewal.js';
 import type { SessionState } from './state.js';
 
-export async function tokensForUse(state: SessionState, signal: AbortSignal | undefined): Promise<StoredTokens | undefined> {
+export async function tokensForUse(
+  state: SessionState,
+  signal: AbortSignal | undefined,
+): Promise<StoredTokens | undefined> {
   if (state.loaded === undefined) await loadFromStores(state);
   else await state.loaded;
   const tokens = state.tokens;

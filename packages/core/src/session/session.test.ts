@@ -1,9 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { isOAuthClientError } from './errors.js';
-import { OAuthSession, type OAuthSessionOptions } from './session.js';
-import { createMemoryStores, type OAuthStores, tokenKey } from './stores.js';
-import { FakeHttpClient } from './test-utils/fake-http.js';
-import { FakeServer, ISSUER, json, SERVER } from './test-utils/fake-server.js';
+import { dpop } from '../dpop.js';
+import { isOAuthClientError } from '../errors.js';
+import { createMemoryStores, type OAuthStores, tokenKey } from '../stores.js';
+import { FakeHttpClient } from '../test-utils/fake-http.js';
+import { FakeServer, ISSUER, json, SERVER } from '../test-utils/fake-server.js';
+import type { OAuthSessionOptions } from './options.js';
+import type { ResourceRequest, ResourceRequestInit, SendStep } from './resource-request.js';
+import { OAuthSession } from './session.js';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
 
@@ -27,7 +30,7 @@ function setup(
   return { server, session, approvals };
 }
 
-/** What an adapter does: headers from the session, the request, the session's verdict, one retry. */
+/** What an adapter does: the session's steps, the fake resource server's answers. */
 async function call(
   session: OAuthSession,
   server: FakeServer,
@@ -35,22 +38,38 @@ async function call(
 ) {
   const url = options.url ?? server.resourceUrl;
   const method = options.method ?? 'POST';
-  let response = { status: 0, headers: {} as Record<string, string> };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const requestHeaders = await session.getAuthorizationHeaders({ method, url, signal: options.signal });
-    response = server.resource(requestHeaders, options.scopes);
-    const verdict = await session.handleResponse({
-      method,
-      url,
-      status: response.status,
-      headers: response.headers,
-      requestHeaders,
-      attempt,
-      signal: options.signal,
-    });
-    if (verdict === 'pass') break;
+  const request = await session.beginRequest({ method, url, signal: options.signal });
+  for (let step: SendStep = request.first; ; ) {
+    const response = server.resource({ ...step.headers }, options.scopes);
+    const next = await request.respond({ status: response.status, headers: response.headers });
+    if (next.type === 'done') return response;
+    step = next;
   }
-  return response;
+}
+
+/** The credential headers the session gives a request begun now. */
+async function headersOf(session: OAuthSession, init: ResourceRequestInit): Promise<Record<string, string>> {
+  return { ...(await session.beginRequest(init)).first.headers };
+}
+
+/** One response to a request (begun now unless given): `retry` when the session sends again, else `pass`. */
+async function respondOnce(
+  session: OAuthSession,
+  input: {
+    method: string;
+    url: string;
+    status: number;
+    headers: Record<string, string>;
+    attempt?: number;
+    request?: ResourceRequest;
+  },
+): Promise<'retry' | 'pass'> {
+  const request = input.request ?? (await session.beginRequest({ method: input.method, url: input.url }));
+  let next = await request.respond({ status: input.status, headers: input.headers });
+  if ((input.attempt ?? 0) >= 1 && next.type === 'send') {
+    next = await request.respond({ status: input.status, headers: input.headers });
+  }
+  return next.type === 'send' ? 'retry' : 'pass';
 }
 
 const PRM = `${SERVER}/.well-known/oauth-protected-resource/mcp`;
@@ -121,7 +140,7 @@ describe('OAuthSession: authorization code flow', () => {
   it('attaches the token only inside the protected resource', async () => {
     const { server, session } = setup();
     await call(session, server);
-    const headersFor = (url: string) => session.getAuthorizationHeaders({ method: 'GET', url });
+    const headersFor = (url: string) => headersOf(session, { method: 'GET', url });
     expect(await headersFor(`${SERVER}/mcp`)).toEqual({ authorization: 'Bearer access-SECRET-2' });
     expect(await headersFor(`${SERVER}/mcp/session/1`)).toHaveProperty('authorization');
     expect(await headersFor(`${SERVER}/mcp?x=1`)).toHaveProperty('authorization');
@@ -133,22 +152,12 @@ describe('OAuthSession: authorization code flow', () => {
     expect(await headersFor('not a url')).toEqual({});
   });
 
-  it('tells synchronously which URLs it would authorize', async () => {
-    const { server, session } = setup();
-    expect(session.isProtectedUrl(`${SERVER}/mcp/x`)).toBe(true);
-    expect(session.isProtectedUrl(`${SERVER}/other`)).toBe(false);
-    expect(session.isProtectedUrl('https://evil.example.com/mcp')).toBe(false);
-    expect(session.isProtectedUrl('::')).toBe(false);
-    await call(session, server);
-    expect(session.isProtectedUrl(new URL(`${SERVER}/mcp`))).toBe(true);
-  });
-
   it('refreshes proactively near expiry, forwarding granted scopes and the resource', async () => {
     const { server, session } = setup({ accessTokenLifetime: 60 });
     await call(session, server);
     server.http.requests.length = 0;
     server.now += 45_000; // within the 30 s skew
-    const headers = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    const headers = await headersOf(session, { method: 'GET', url: server.resourceUrl });
     expect(headers.authorization).toBe('Bearer access-SECRET-3');
     expect(server.http.log).toEqual([`POST ${ISSUER}/token`]);
     const form = server.http.requests[0]!.form!;
@@ -169,7 +178,7 @@ describe('OAuthSession: authorization code flow', () => {
     await call(session, server);
     server.http.requests.length = 0;
     server.now += 45_000;
-    await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    await headersOf(session, { method: 'GET', url: server.resourceUrl });
     expect('scope' in server.http.requests[0]!.form!).toBe(sendsScope);
   });
 
@@ -177,10 +186,10 @@ describe('OAuthSession: authorization code flow', () => {
     const { server, session } = setup({ accessTokenLifetime: 60, rotateRefreshTokens: false });
     await call(session, server);
     server.now += 45_000;
-    await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    await headersOf(session, { method: 'GET', url: server.resourceUrl });
     server.now += 45_000;
     server.http.requests.length = 0;
-    await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    await headersOf(session, { method: 'GET', url: server.resourceUrl });
     expect(server.http.requests[0]!.form!.refresh_token).toBe('refresh-SECRET-2');
   });
 
@@ -209,16 +218,16 @@ describe('OAuthSession: authorization code flow', () => {
   it('does not refresh again for a 401 on a token another caller already replaced', async () => {
     const { server, session } = setup();
     await call(session, server);
-    const oldHeaders = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    const oldRequest = await session.beginRequest({ method: 'GET', url: server.resourceUrl });
     server.accessTokens.clear();
     await call(session, server); // refreshes
     server.http.requests.length = 0;
-    const verdict = await session.handleResponse({
+    const verdict = await respondOnce(session, {
       method: 'GET',
       url: server.resourceUrl,
       status: 401,
       headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      requestHeaders: oldHeaders,
+      request: oldRequest,
       attempt: 0,
     });
     expect(verdict).toBe('retry');
@@ -239,12 +248,11 @@ describe('OAuthSession: authorization code flow', () => {
   it('hands a second 401 back unchanged after one retry', async () => {
     const { server, session } = setup();
     await call(session, server);
-    const verdict = await session.handleResponse({
+    const verdict = await respondOnce(session, {
       method: 'GET',
       url: server.resourceUrl,
       status: 401,
       headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      requestHeaders: await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
       attempt: 1,
     });
     expect(verdict).toBe('pass');
@@ -252,7 +260,7 @@ describe('OAuthSession: authorization code flow', () => {
 
   it('passes responses from outside the resource and plain 403s untouched', async () => {
     const { server, session } = setup();
-    const outside = await session.handleResponse({
+    const outside = await respondOnce(session, {
       method: 'GET',
       url: 'https://other.example.com/',
       status: 401,
@@ -261,12 +269,11 @@ describe('OAuthSession: authorization code flow', () => {
     });
     expect(outside).toBe('pass');
     await call(session, server);
-    const forbidden = await session.handleResponse({
+    const forbidden = await respondOnce(session, {
       method: 'GET',
       url: server.resourceUrl,
       status: 403,
       headers: {},
-      requestHeaders: await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
       attempt: 0,
     });
     expect(forbidden).toBe('pass');
@@ -330,13 +337,11 @@ describe('OAuthSession: step-up', () => {
   it('fails with insufficient_scope when the challenge asks for nothing new', async () => {
     const { server, session, approvals } = setup();
     await call(session, server);
-    const headers = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
-    const failure = session.handleResponse({
+    const failure = respondOnce(session, {
       method: 'GET',
       url: server.resourceUrl,
       status: 403,
       headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="mcp:read"' },
-      requestHeaders: headers,
       attempt: 0,
     });
     await expect(failure).rejects.toMatchObject({ code: 'insufficient_scope' });
@@ -344,15 +349,14 @@ describe('OAuthSession: step-up', () => {
   });
 
   it('stops after the configured number of step-ups against ever-growing challenges', async () => {
-    const { server, session, approvals } = setup({}, { maxStepUps: 2 });
+    const { server, session, approvals } = setup({}, { stepUps: { max: 2 } });
     await call(session, server);
     const attempt = async (scope: string) =>
-      session.handleResponse({
+      respondOnce(session, {
         method: 'GET',
         url: server.resourceUrl,
         status: 403,
         headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"` },
-        requestHeaders: await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
         attempt: 0,
       });
     expect(await attempt('s1')).toBe('retry');
@@ -452,9 +456,9 @@ describe('OAuthSession: web apps and restarts', () => {
     const stored = await stores.tokens.get(key);
     await stores.tokens.set(key, { ...stored!, ...damage } as never);
     const restarted = new OAuthSession(options());
-    await expect(
-      restarted.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
-    ).rejects.toMatchObject({ code: 'store_failed' });
+    await expect(headersOf(restarted, { method: 'GET', url: server.resourceUrl })).rejects.toMatchObject({
+      code: 'store_failed',
+    });
   });
 
   it('rejects a callback whose iss differs from the recorded issuer before any token request', async () => {
@@ -494,12 +498,11 @@ describe('OAuthSession: authorization server changes', () => {
     server.http.on('POST', `${newIssuer}/token`, (request) => other.http.send(request));
     server.accessTokens.clear();
     server.http.requests.length = 0;
-    const verdict = await session.handleResponse({
+    const verdict = await respondOnce(session, {
       method: 'GET',
       url: server.resourceUrl,
       status: 401,
       headers: { 'www-authenticate': `Bearer error="invalid_token", resource_metadata="${PRM}"` },
-      requestHeaders: await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
       attempt: 0,
     });
     expect(verdict).toBe('retry');
@@ -652,8 +655,8 @@ describe('OAuthSession: sessions sharing a store', () => {
     server.now += 120_000;
     server.http.requests.length = 0;
     const [a, b] = await Promise.all([
-      first.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
-      second.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
+      headersOf(first, { method: 'GET', url: server.resourceUrl }),
+      headersOf(second, { method: 'GET', url: server.resourceUrl }),
     ]);
     expect(server.http.log).toEqual([`POST ${ISSUER}/token`]);
     expect(a.authorization).toBe(b.authorization);
@@ -666,13 +669,11 @@ describe('OAuthSession: failures and aborts', () => {
     await call(session, server);
     server.now += 45_000;
     server.nextTokenReply = { status: 503, headers: {}, body: 'down' };
-    const headers = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    const headers = await headersOf(session, { method: 'GET', url: server.resourceUrl });
     expect(headers.authorization).toBe('Bearer access-SECRET-2');
     server.now += 30_000; // now expired
     server.http.on('POST', `${ISSUER}/token`, { status: 503, headers: {}, body: 'down' });
-    await expect(
-      session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl }),
-    ).rejects.toMatchObject({
+    await expect(headersOf(session, { method: 'GET', url: server.resourceUrl })).rejects.toMatchObject({
       code: 'refresh_failed',
       status: 503,
     });
@@ -692,8 +693,8 @@ describe('OAuthSession: failures and aborts', () => {
       return original(request);
     };
     const controller = new AbortController();
-    const patient = session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
-    const impatient = session.getAuthorizationHeaders({
+    const patient = headersOf(session, { method: 'GET', url: server.resourceUrl });
+    const impatient = headersOf(session, {
       method: 'GET',
       url: server.resourceUrl,
       signal: controller.signal,
@@ -722,12 +723,12 @@ describe('OAuthSession: failures and aborts', () => {
 
 describe('OAuthSession: DPoP', () => {
   it('binds tokens to a key and sends a fresh proof for each request', async () => {
-    const { server, session } = setup({ dpop: true }, { dpop: 'auto' });
+    const { server, session } = setup({ dpop: true }, { dpop: dpop({ mode: 'auto' }) });
     await call(session, server);
     const tokenRequest = server.http.requests.find((request) => request.url.endsWith('/token'))!;
     expect(tokenRequest.headers.dpop).toMatch(/^ey/);
-    const first = await session.getAuthorizationHeaders({ method: 'POST', url: `${server.resourceUrl}?a=1` });
-    const second = await session.getAuthorizationHeaders({ method: 'POST', url: server.resourceUrl });
+    const first = await headersOf(session, { method: 'POST', url: `${server.resourceUrl}?a=1` });
+    const second = await headersOf(session, { method: 'POST', url: server.resourceUrl });
     expect(first.authorization).toMatch(/^DPoP access-SECRET-/);
     expect(first.dpop).not.toBe(second.dpop);
     const payload = JSON.parse(atob(first.dpop!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
@@ -737,25 +738,23 @@ describe('OAuthSession: DPoP', () => {
   });
 
   it('retries once with the server nonce on use_dpop_nonce from the resource', async () => {
-    const { server, session } = setup({ dpop: true }, { dpop: true });
+    const { server, session } = setup({ dpop: true }, { dpop: dpop() });
     await call(session, server);
-    const headers = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
-    const verdict = await session.handleResponse({
+    const verdict = await respondOnce(session, {
       method: 'GET',
       url: server.resourceUrl,
       status: 401,
       headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': 'n-123' },
-      requestHeaders: headers,
       attempt: 0,
     });
     expect(verdict).toBe('retry');
-    const retried = await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl });
+    const retried = await headersOf(session, { method: 'GET', url: server.resourceUrl });
     const payload = JSON.parse(atob(retried.dpop!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
     expect(payload.nonce).toBe('n-123');
   });
 
   it('dpop auto stays on Bearer when the server does not advertise DPoP', async () => {
-    const { server, session } = setup({}, { dpop: 'auto' });
+    const { server, session } = setup({}, { dpop: dpop({ mode: 'auto' }) });
     await call(session, server);
     expect(server.http.requests.some((request) => 'dpop' in request.headers)).toBe(false);
     expect(session.getTokenInfo()!.tokenType).toBe('Bearer');
@@ -775,7 +774,7 @@ describe('OAuthSession: sign-out', () => {
       'access_token',
     ]);
     expect(session.getTokenInfo()).toBeUndefined();
-    expect(await session.getAuthorizationHeaders({ method: 'GET', url: server.resourceUrl })).toEqual({});
+    expect(await headersOf(session, { method: 'GET', url: server.resourceUrl })).toEqual({});
   });
 
   it('clears local state even when the server has no revocation endpoint', async () => {
