@@ -48,8 +48,32 @@ export interface OAuthClientErrorOptions {
   oauthError?: string | undefined;
   /** HTTP status of the response that caused the error. */
   status?: number | undefined;
-  /** Another engine error that led to this one. */
+  /** Another engine error (for a transport failure, its sanitized summary) that led to this one. */
   cause?: OAuthClientError | undefined;
+}
+
+const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+const SAFE_CODE = /^[A-Z][A-Z0-9_]{1,39}$/;
+
+/**
+ * What a transport failure was, without its message (which may hold a URL with a query): an
+ * engine error whose message is the failure's `name` and system `code` (`ECONNREFUSED`,
+ * `UND_ERR_SOCKET`, …), read from it or its causes. It becomes the `cause` of `network_error`.
+ */
+export function networkFailure(error: unknown): OAuthClientError {
+  let kind: string | undefined;
+  let code: string | undefined;
+  let current = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const { name, code: candidate } = current as { name?: unknown; code?: unknown };
+    if (kind === undefined && typeof name === 'string' && SAFE_NAME.test(name)) kind = name;
+    if (code === undefined && typeof candidate === 'string' && SAFE_CODE.test(candidate)) code = candidate;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return new OAuthClientError(
+    'network_error',
+    code === undefined ? (kind ?? 'Error') : `${kind ?? 'Error'} ${code}`,
+  );
 }
 
 export class OAuthClientError extends Error {

@@ -44,7 +44,11 @@ function expectNoSecret(error: OAuthClientError): void {
   expect(error.message).not.toContain('SECRET');
   expect(JSON.stringify(error)).not.toContain('SECRET');
   expect(inspect(error, { depth: 5 })).not.toContain('SECRET');
-  expect(error.cause).toBeUndefined();
+  // A transport failure keeps only its sanitized summary as the cause.
+  if (error.cause !== undefined) {
+    expect(error.cause.code).toBe('network_error');
+    expect(error.cause.message).toMatch(/^[A-Za-z]\w*( [A-Z][A-Z0-9_]+)?$/);
+  }
 }
 
 /** A client whose replies are computed by a function, recording every request it is given. */
@@ -766,5 +770,28 @@ describe('formEncode', () => {
       resource: 'https://mcp.example.com/mcp',
     };
     expect(Object.fromEntries(new URLSearchParams(formEncode(parameters)))).toEqual(parameters);
+  });
+});
+
+describe('network failures keep a sanitized cause', () => {
+  it('keeps the name and system code, never the message', async () => {
+    const { createHttpContext: create, sendRequest: send } = await import('./http.js');
+    const failing = {
+      send: async () => {
+        throw new TypeError('fetch failed for https://as.example/token?code=SECRET', {
+          cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443 ?code=SECRET'), {
+            code: 'ECONNREFUSED',
+          }),
+        });
+      },
+    };
+    const error = await send(create(failing), {
+      method: 'GET',
+      url: 'https://as.example/x?y=SECRET',
+      redirect: 'never',
+    }).catch((e) => e);
+    expect(error.code).toBe('network_error');
+    expect(error.cause).toMatchObject({ code: 'network_error', message: 'TypeError ECONNREFUSED' });
+    expect(JSON.stringify(error) + String(error.cause) + error.message).not.toContain('SECRET');
   });
 });

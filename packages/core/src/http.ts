@@ -1,4 +1,4 @@
-import { isOAuthClientError, oauthError } from './errors.js';
+import { isOAuthClientError, networkFailure, oauthError } from './errors.js';
 import { type OAuthLogger, silentLogger } from './logger.js';
 import { redactUrl, tryParseUrl } from './url.js';
 
@@ -126,7 +126,9 @@ async function sendOnce(
   } catch (error) {
     if (isOAuthClientError(error)) throw error;
     if (controller.signal.aborted) throw oauthError('aborted', 'the request was aborted');
-    throw oauthError('network_error', `request to ${redactUrl(request.url)} failed`);
+    throw oauthError('network_error', `request to ${redactUrl(request.url)} failed`, {
+      cause: networkFailure(error),
+    });
   } finally {
     clearTimeout(timer);
     if (onAbort !== undefined) outer?.removeEventListener('abort', onAbort);

@@ -4,11 +4,18 @@
  * the stores, so a restarted client needs neither again.
  */
 import type { ClientAuthentication } from '../client-auth.js';
-import { type DiscoveryResult, discover, discoverProtectedResource } from '../discovery.js';
+import {
+  type DiscoveryResult,
+  discover,
+  discoverProtectedResource,
+  validateAuthorizationServerMetadata,
+  validateProtectedResourceMetadata,
+} from '../discovery.js';
 import { isOAuthClientError, oauthError } from '../errors.js';
 import { resolveClient } from '../registration.js';
 import { type DiscoveryRecord, type StoredTokens, tokenKey } from '../stores.js';
 import type { ClientInformation } from '../types.js';
+import { allowsLoopbackHttp, assertSafeUrl } from '../url.js';
 import { abortable, codeOf } from './signals.js';
 import type { Binding, SessionState } from './state.js';
 
@@ -20,8 +27,10 @@ export function tokenKeyOf(binding: Binding): string {
 /** Loads what the stores remember about this server, once. */
 export function loadFromStores(state: SessionState): Promise<void> {
   state.loaded ??= (async () => {
-    const record = await state.config.stores.discovery.get(state.config.serverUrl.href);
-    if (record === undefined || record.clientId === undefined) return;
+    const stored: unknown = await state.config.stores.discovery.get(state.config.serverUrl.href);
+    if (stored === undefined) return;
+    const record = checkDiscoveryRecord(state, stored);
+    if (record.clientId === undefined) return;
     const client = await knownClient(state, record);
     if (client === undefined) return;
     state.binding = { discovery: record, client };
@@ -47,10 +56,99 @@ async function knownClient(
   ) {
     return resolveClient(state.http, resolveInput(state, record));
   }
-  const stored = await state.config.stores.clients.get(record.issuer);
-  return stored !== undefined && stored.clientId === record.clientId && stored.issuer === record.issuer
-    ? stored
-    : undefined;
+  const stored: unknown = await state.config.stores.clients.get(record.issuer);
+  if (stored === undefined) return undefined;
+  const client = checkClientRecord(state, stored, record.issuer);
+  return client.clientId === record.clientId ? client : undefined;
+}
+
+function tampered(what: string): never {
+  throw oauthError(
+    'store_failed',
+    `the ${what} store holds a record for this server that fails validation; delete it to discover again`,
+  );
+}
+
+/**
+ * A discovery record read back from a store, held to the rules fresh discovery applies: the same
+ * MCP server, a safe issuer, authorization server metadata that validates against that issuer
+ * (safe endpoints), and resource metadata that names this server. A record edited on disk can
+ * therefore not send a token or a secret anywhere discovery would not have.
+ */
+function checkDiscoveryRecord(state: SessionState, value: unknown): DiscoveryRecord {
+  const { serverUrl } = state.config;
+  const record = value as Partial<DiscoveryRecord> | null;
+  if (
+    typeof record !== 'object' ||
+    record === null ||
+    record.serverUrl !== serverUrl.href ||
+    typeof record.issuer !== 'string' ||
+    typeof record.resource !== 'string' ||
+    (record.clientId !== undefined && typeof record.clientId !== 'string') ||
+    typeof record.authorizationServerMetadata !== 'object' ||
+    record.authorizationServerMetadata === null
+  ) {
+    tampered('discovery');
+  }
+  const allowLoopbackHttp = allowsLoopbackHttp(serverUrl);
+  try {
+    assertSafeUrl(record.issuer, { what: 'stored issuer', allowLoopbackHttp });
+    const policy = state.config.authorizationServerPolicies[record.issuer];
+    const metadata = validateAuthorizationServerMetadata(
+      record.authorizationServerMetadata as unknown as Record<string, unknown>,
+      {
+        expectedIssuer: record.issuer,
+        allowIssuerMismatch: policy?.allowIssuerMismatch,
+        allowLoopbackHttp,
+      },
+    );
+    if (record.resourceMetadata !== undefined) {
+      const resourceMetadata = validateProtectedResourceMetadata(
+        record.resourceMetadata as unknown as Record<string, unknown>,
+        serverUrl,
+      );
+      if (resourceMetadata.resource !== record.resource) tampered('discovery');
+      if (!(resourceMetadata.authorization_servers ?? []).includes(record.issuer)) tampered('discovery');
+    } else {
+      assertSafeUrl(record.resource, { what: 'stored resource', allowLoopbackHttp });
+    }
+    return { ...(record as DiscoveryRecord), authorizationServerMetadata: metadata };
+  } catch (error) {
+    if (isOAuthClientError(error, 'store_failed')) throw error;
+    return tampered('discovery');
+  }
+}
+
+const AUTH_METHODS = new Set(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+
+/** A client registration read back from a store: the issuer it is filed under, and well-formed fields. */
+function checkClientRecord(state: SessionState, value: unknown, issuer: string): ClientInformation {
+  const client = value as Partial<ClientInformation> | null;
+  const allowLoopbackHttp = allowsLoopbackHttp(state.config.serverUrl);
+  if (
+    typeof client !== 'object' ||
+    client === null ||
+    client.issuer !== issuer ||
+    typeof client.clientId !== 'string' ||
+    client.clientId.length === 0 ||
+    !AUTH_METHODS.has(client.tokenEndpointAuthMethod as string) ||
+    (client.clientSecret !== undefined && typeof client.clientSecret !== 'string') ||
+    !Array.isArray(client.redirectUris) ||
+    !client.redirectUris.every((uri) => typeof uri === 'string')
+  ) {
+    tampered('client');
+  }
+  if (client.registrationClientUri !== undefined) {
+    try {
+      assertSafeUrl(client.registrationClientUri, {
+        what: 'stored registration_client_uri',
+        allowLoopbackHttp,
+      });
+    } catch {
+      tampered('client');
+    }
+  }
+  return client as ClientInformation;
 }
 
 function resolveInput(state: SessionState, record: DiscoveryRecord) {
