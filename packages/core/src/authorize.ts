@@ -15,8 +15,8 @@ export interface AuthorizationRequestInput {
   readonly clientId: string;
   readonly redirectUri: string;
   readonly scopes: readonly string[];
-  /** The canonical URI of the MCP server, sent exactly as given (RFC 8707). */
-  readonly resource: string;
+  /** The canonical URI of the MCP server, sent exactly as given (RFC 8707); `undefined` leaves it out. */
+  readonly resource: string | undefined;
   readonly serverUrl: string;
   /** Milliseconds since the epoch. */
   readonly now: number;
@@ -118,8 +118,10 @@ export async function createAuthorizationRequest(
   assertNonEmptyString(input.clientId, 'clientId');
   assertNonEmptyString(input.redirectUri, 'redirectUri');
   assertAbsoluteUrlWithoutFragment(input.redirectUri, 'redirectUri');
-  assertNonEmptyString(input.resource, 'resource');
-  assertAbsoluteUrlWithoutFragment(input.resource, 'resource');
+  if (input.resource !== undefined) {
+    assertNonEmptyString(input.resource, 'resource');
+    assertAbsoluteUrlWithoutFragment(input.resource, 'resource');
+  }
   assertNonEmptyString(input.serverUrl, 'serverUrl');
   if (!Number.isFinite(input.now))
     throw oauthError('invalid_options', 'authorization request "now" must be a number');
@@ -161,9 +163,17 @@ export async function createAuthorizationRequest(
   const codeChallenge = await computeCodeChallenge(codeVerifier);
 
   const url = new URL(endpoint.href);
-  // `set` keeps the endpoint's own query parameters but replaces any that collide with ours, so no
-  // parameter is sent twice (RFC 6749 §3.1).
+  // The endpoint may carry a query of its own (RFC 6749 §3.1), but not one that sets a protocol
+  // parameter: metadata doing so is how a mix-up attacker would steer the request (RFC 9700 §4.4).
   const parameters = url.searchParams;
+  for (const name of parameters.keys()) {
+    if (RESERVED_AUTHORIZATION_PARAMETERS.has(name)) {
+      throw oauthError(
+        'metadata_invalid',
+        `authorization server metadata "authorization_endpoint" must not carry the "${name}" parameter`,
+      );
+    }
+  }
   parameters.set('response_type', 'code');
   parameters.set('client_id', input.clientId);
   parameters.set('redirect_uri', input.redirectUri);
@@ -172,7 +182,7 @@ export async function createAuthorizationRequest(
   parameters.set('state', state);
   parameters.set('code_challenge', codeChallenge);
   parameters.set('code_challenge_method', 'S256');
-  parameters.set('resource', input.resource);
+  if (input.resource !== undefined) parameters.set('resource', input.resource);
   if (input.dpopJkt !== undefined) parameters.set('dpop_jkt', input.dpopJkt);
   else parameters.delete('dpop_jkt');
   parameters.delete('request');
@@ -183,7 +193,7 @@ export async function createAuthorizationRequest(
     state,
     codeVerifier,
     issuer: metadata.issuer,
-    resource: input.resource,
+    resource: input.resource ?? input.serverUrl,
     serverUrl: input.serverUrl,
     clientId: input.clientId,
     redirectUri: input.redirectUri,

@@ -32,7 +32,13 @@ export type Decision =
       /** Scopes the rejected token was requested or granted with, kept by the new authorization. */
       readonly heldScopes: readonly string[];
     }
-  | { readonly type: 'step_up'; readonly scopes: readonly string[] }
+  | {
+      readonly type: 'step_up';
+      /** What to ask for: every scope held, plus the challenged ones. */
+      readonly scopes: readonly string[];
+      /** What the challenge required. */
+      readonly required: readonly string[];
+    }
   | { readonly type: 'fail'; readonly error: OAuthClientError };
 
 /** What the session holds when the response arrives. */
@@ -109,5 +115,5 @@ export function decide(input: DecisionInput): Decision {
       ),
     };
   }
-  return { type: 'step_up', scopes: unionScopes(heldScopes, challenged) };
+  return { type: 'step_up', scopes: unionScopes(heldScopes, challenged), required: challenged };
 }

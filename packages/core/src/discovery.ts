@@ -44,6 +44,13 @@ export interface AuthorizationServerPolicy {
   readonly allowIssuerMismatch?: boolean;
   /** Proceed (with S256) when the metadata has no `code_challenge_methods_supported`. */
   readonly allowMissingPkceMetadata?: boolean;
+  /**
+   * Send the RFC 8707 `resource` parameter in authorization, token and refresh requests. The MCP
+   * specification requires it; set `false` only for a server that rejects it (Microsoft Entra ID
+   * answers `AADSTS901002`).
+   * @default true
+   */
+  readonly sendResource?: boolean;
 }
 
 export interface DiscoveryResult {

@@ -50,6 +50,8 @@ export interface OAuthClientErrorOptions {
   status?: number | undefined;
   /** Another engine error (for a transport failure, its sanitized summary) that led to this one. */
   cause?: OAuthClientError | undefined;
+  /** For `insufficient_scope`: what the server required and what the authorization server granted. */
+  scopes?: { readonly required: readonly string[]; readonly granted: readonly string[] } | undefined;
 }
 
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
@@ -81,6 +83,8 @@ export class OAuthClientError extends Error {
   readonly code: OAuthClientErrorCode;
   readonly oauthError: string | undefined;
   readonly status: number | undefined;
+  /** For `insufficient_scope`: the scopes the server required and those the authorization server granted. */
+  readonly scopes: { readonly required: readonly string[]; readonly granted: readonly string[] } | undefined;
   declare readonly cause: OAuthClientError | undefined;
 
   constructor(code: OAuthClientErrorCode, message: string, options: OAuthClientErrorOptions = {}) {
@@ -91,6 +95,7 @@ export class OAuthClientError extends Error {
         ? options.oauthError
         : undefined;
     this.status = options.status;
+    this.scopes = options.scopes;
     Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false, writable: false });
     Object.defineProperty(this, BRAND, { value: true, enumerable: false });
   }

@@ -9,7 +9,7 @@ import type { StoredTokens } from '../stores.js';
 import type { AuthorizationServerMetadata } from '../types.js';
 import { dpopKeyFor } from './credentials.js';
 import { chooseScopes, type GrantStrategy } from './grants.js';
-import { requestTokens } from './renewal.js';
+import { requestTokens, resourceParameter } from './renewal.js';
 import { abortable } from './signals.js';
 import type { Binding, SessionState } from './state.js';
 
@@ -79,8 +79,9 @@ export async function startAuthorization(
     clientId: binding.client.clientId,
     redirectUri,
     scopes,
-    resource: binding.discovery.resource,
+    resource: resourceParameter(state, binding),
     serverUrl: state.config.serverUrl.href,
+    extraParameters: state.config.authorizationParams,
     now: state.now(),
     ttlMs: state.config.pendingAuthorizationTtlMs,
     dpopJkt: dpop?.thumbprint,

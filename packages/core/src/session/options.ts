@@ -2,6 +2,7 @@
  * The session's options, documented once, and their validation: every option is checked at
  * construction, and a wrong one is `invalid_options` naming it, never a `TypeError` later.
  */
+import { RESERVED_AUTHORIZATION_PARAMETERS } from '../authorize.js';
 import type { AuthorizationServerPolicy, AuthorizationServerSelector } from '../discovery.js';
 import { oauthError } from '../errors.js';
 import type { OAuthHttpClient } from '../http.js';
@@ -36,24 +37,41 @@ export type RefreshScopePolicy = 'granted' | 'requested' | 'none';
 export interface OAuthSessionOptions {
   /** The MCP server's URL, e.g. `https://mcp.example.com/mcp`. Tokens are sent only to this URL and the paths below it. */
   readonly serverUrl: string | URL;
-  /** Carries the engine's own OAuth requests (each adapter package provides one). */
+  /** Carries the engine's own OAuth requests (each adapter package provides one; adapters fill it in when given options). */
   readonly httpClient: OAuthHttpClient;
   /**
    * How tokens are obtained.
    * @default { type: 'authorization_code' }
    */
   readonly grant?: GrantOptions;
-  /** Client identity: redirect URIs, name, pre-registered credentials, metadata document URL. */
+  /**
+   * Client identity: redirect URIs, name, pre-registered credentials, metadata document URL.
+   * @default {} (dynamic registration as "MCP client")
+   */
   readonly client?: ClientOptions;
-  /** For `private_key_jwt`: `privateKeyJwt({ privateKey })` from `@mcp-oauth/core/jwt`. */
+  /**
+   * For `private_key_jwt`: `privateKeyJwt({ privateKey })` from `@mcp-oauth/core/jwt`.
+   * @default undefined
+   */
   readonly clientKey?: ClientKey;
   /**
    * Brings the user in: opens the authorization URL and resolves with the redirect it got.
    * Without it, authorization throws `AuthorizationRequiredError` carrying the URL.
+   * @default undefined
    */
   readonly authorizationHandler?: AuthorizationHandler;
-  /** Scopes fixed by the caller. They win over every discovered value. */
+  /**
+   * Scopes fixed by the caller. They win over every discovered value.
+   * @default undefined (from the challenge, then the resource metadata)
+   */
   readonly scopes?: readonly string[];
+  /**
+   * More authorization request parameters a provider needs: `prompt`, `login_hint`, `audience`
+   * (Auth0), `access_type` (Google). The protocol's own (`response_type`, `client_id`,
+   * `redirect_uri`, `state`, `code_challenge*`, `scope`, `resource`, …) are refused.
+   * @default {}
+   */
+  readonly authorizationParams?: Readonly<Record<string, string>>;
   /**
    * Opt-in fallbacks when neither the challenge nor the resource metadata names scopes.
    * @default {} (no fallback: the authorization request carries no `scope`)
@@ -90,7 +108,11 @@ export interface OAuthSessionOptions {
    * @default the first whose metadata validates
    */
   readonly selectAuthorizationServer?: AuthorizationServerSelector;
-  /** Explicit exceptions for known non-compliant servers, keyed by issuer. */
+  /**
+   * Explicit exceptions for known non-compliant servers, keyed by issuer: a missing PKCE
+   * advertisement, an issuer mismatch, no `resource` parameter.
+   * @default {}
+   */
   readonly authorizationServerPolicies?: Readonly<Record<string, AuthorizationServerPolicy>>;
   /**
    * How long a started authorization stays valid.
@@ -128,6 +150,7 @@ export interface SessionConfig {
   readonly clientKey: ClientKey | undefined;
   readonly authorizationHandler: AuthorizationHandler | undefined;
   readonly scopes: readonly string[] | undefined;
+  readonly authorizationParams: Readonly<Record<string, string>>;
   readonly scopeFallback: { readonly authorizationServer?: boolean; readonly defaults?: readonly string[] };
   readonly refreshScopes: RefreshScopePolicy;
   readonly stepUps: { readonly max: number; readonly windowMs: number };
@@ -227,6 +250,19 @@ function checkGrant(value: unknown): GrantOptions {
   }
 }
 
+function checkAuthorizationParams(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined) return {};
+  if (!isObject(value)) invalid('"authorizationParams" must be an object of strings');
+  for (const [name, parameter] of Object.entries(value)) {
+    if (RESERVED_AUTHORIZATION_PARAMETERS.has(name)) {
+      invalid(`"authorizationParams" must not set "${name}": the session sets it`);
+    }
+    if (name === '' || typeof parameter !== 'string')
+      invalid('"authorizationParams" must map names to strings');
+  }
+  return value as Record<string, string>;
+}
+
 /** Validates `options` and fills in every default. */
 export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
   if (!isObject(options)) invalid('options must be an object');
@@ -296,6 +332,7 @@ export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
     clientKey: options.clientKey,
     authorizationHandler: options.authorizationHandler,
     scopes,
+    authorizationParams: checkAuthorizationParams(options.authorizationParams),
     scopeFallback: options.scopeFallback ?? {},
     refreshScopes,
     stepUps: {

@@ -3,6 +3,7 @@
  * authorization, a step-up, and noticing that the MCP server moved to another authorization server.
  */
 import type { Decision } from '../decide.js';
+import { oauthError } from '../errors.js';
 import { unionScopes } from '../scopes.js';
 import type { StoredTokens } from '../stores.js';
 import { authorizationServerChanged, bind, unbind } from './binding.js';
@@ -19,7 +20,7 @@ export async function recover(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   if (decision.type === 'step_up') {
-    await stepUp(state, decision.scopes, signal);
+    await stepUp(state, decision.scopes, decision.required, signal);
     return;
   }
   const before = state.binding;
@@ -55,6 +56,7 @@ export async function recover(
 async function stepUp(
   state: SessionState,
   scopes: readonly string[],
+  required: readonly string[],
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const binding = state.binding!;
@@ -78,5 +80,15 @@ async function stepUp(
   // The step-up created a new grant; the old grant's refresh token is no longer needed.
   if (superseded !== undefined && superseded !== next.refreshToken) {
     await revokeQuietly(state, binding, superseded, 'refresh_token', signal);
+  }
+  // The user (or the policy) granted less than the server requires: a retry would only be
+  // refused again, so the caller hears it now.
+  const missing = required.filter((scope) => !next.grantedScopes.includes(scope));
+  if (missing.length > 0) {
+    throw oauthError(
+      'insufficient_scope',
+      `the authorization server granted fewer scopes than the server requires (missing: ${missing.join(' ')})`,
+      { oauthError: 'insufficient_scope', status: 403, scopes: { required, granted: next.grantedScopes } },
+    );
   }
 }

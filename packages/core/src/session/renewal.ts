@@ -25,6 +25,12 @@ export function canRenewSilently(state: SessionState, tokens: TokenSet): boolean
   return tokens.refreshToken !== undefined || !state.grant.interactive;
 }
 
+/** The RFC 8707 `resource` to send to `binding`'s authorization server (left out only under its policy). */
+export function resourceParameter(state: SessionState, binding: Binding): string | undefined {
+  const policy = state.config.authorizationServerPolicies[binding.discovery.issuer];
+  return policy?.sendResource === false ? undefined : binding.discovery.resource;
+}
+
 /** One token request under `binding`; stores and returns the result. */
 export async function requestTokens(
   state: SessionState,
@@ -43,7 +49,7 @@ export async function requestTokens(
     tokenEndpoint: metadata.token_endpoint,
     issuer: binding.discovery.issuer,
     grant,
-    resource: binding.discovery.resource,
+    resource: resourceParameter(state, binding),
     client: await clientAuthentication(state, binding.client),
     now: state.now(),
     dpop: dpopKey === undefined ? undefined : dpopProofSource(state, dpopKey),

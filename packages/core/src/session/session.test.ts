@@ -476,6 +476,108 @@ describe('OAuthSession: web apps and restarts', () => {
   });
 });
 
+describe('OAuthSession: real providers and real servers', () => {
+  it('moves to a new authorization server on a 401 even without a refresh token', async () => {
+    const newIssuer = 'https://login.example.net';
+    const other = new FakeServer({ issuer: newIssuer, clientIdPrefix: 'other' });
+    const { server, session, approvals } = setup(
+      { issueRefreshTokens: false },
+      {
+        authorizationHandler: async ({ authorizationUrl }) => {
+          approvals.push(authorizationUrl);
+          return (authorizationUrl.startsWith(newIssuer) ? other : server).approve(authorizationUrl);
+        },
+      },
+    );
+    await call(session, server);
+    expect(session.getTokenInfo()!.hasRefreshToken).toBe(false);
+    server.http.json('GET', PRM, { resource: `${SERVER}/mcp`, authorization_servers: [newIssuer] });
+    server.http.json('GET', `${newIssuer}/.well-known/oauth-authorization-server`, other.metadata());
+    server.http.on('POST', `${newIssuer}/register`, (request) => other.http.send(request));
+    server.http.on('POST', `${newIssuer}/token`, (request) => other.http.send(request));
+    server.accessTokens.clear();
+    server.http.requests.length = 0;
+    const verdict = await respondOnce(session, {
+      method: 'GET',
+      url: server.resourceUrl,
+      status: 401,
+      headers: { 'www-authenticate': `Bearer error="invalid_token", resource_metadata="${PRM}"` },
+    });
+    expect(verdict).toBe('retry');
+    expect(approvals.map((url) => new URL(url).origin)).toEqual([ISSUER, newIssuer]);
+    expect(server.http.log.filter((line) => line.startsWith(`POST ${ISSUER}`))).toEqual([]);
+    expect(session.getTokenInfo()!.issuer).toBe(newIssuer);
+  });
+
+  it('a new authorization after a rejected token keeps every scope it held', async () => {
+    const { server, session, approvals } = setup({ issueRefreshTokens: false });
+    await call(session, server, { scopes: ['mcp:read'] });
+    await call(session, server, { scopes: ['mcp:read', 'mcp:admin'] }); // step-up
+    server.accessTokens.clear(); // revoked; no refresh token
+    const response = await call(session, server, { scopes: ['mcp:read'] });
+    expect(response.status).toBe(200);
+    const last = new URL(approvals.at(-1)!).searchParams.get('scope')!.split(' ');
+    expect(last).toEqual(expect.arrayContaining(['mcp:read', 'mcp:admin']));
+  });
+
+  it('a step-up the authorization server grants only in part fails at once with the scopes', async () => {
+    const { server, session, approvals } = setup({ withheldScopes: ['mcp:admin'] });
+    await call(session, server);
+    const failure = await call(session, server, { scopes: ['mcp:read', 'mcp:admin'] }).catch(
+      (error) => error,
+    );
+    expect(failure).toMatchObject({
+      code: 'insufficient_scope',
+      scopes: { required: ['mcp:read', 'mcp:admin'], granted: expect.not.arrayContaining(['mcp:admin']) },
+    });
+    expect(approvals).toHaveLength(2);
+  });
+
+  it('sends authorizationParams and refuses the protocol-owned ones', async () => {
+    const { server, session, approvals } = setup(
+      {},
+      { authorizationParams: { prompt: 'consent', audience: 'api' } },
+    );
+    await call(session, server);
+    const query = new URL(approvals[0]!).searchParams;
+    expect(query.get('prompt')).toBe('consent');
+    expect(query.get('audience')).toBe('api');
+    for (const name of [
+      'response_type',
+      'client_id',
+      'redirect_uri',
+      'state',
+      'code_challenge',
+      'scope',
+      'resource',
+    ]) {
+      expect(() => setup({}, { authorizationParams: { [name]: 'x' } })).toThrow(
+        expect.objectContaining({ code: 'invalid_options' }),
+      );
+    }
+  });
+
+  it('leaves out resource for an authorization server whose policy says so (Entra ID)', async () => {
+    const { server, session, approvals } = setup(
+      {},
+      { authorizationServerPolicies: { [ISSUER]: { sendResource: false } } },
+    );
+    await call(session, server);
+    expect(new URL(approvals[0]!).searchParams.has('resource')).toBe(false);
+    const token = server.http.requests.find((request) => request.url.endsWith('/token'))!;
+    expect(token.form!.resource).toBeUndefined();
+  });
+
+  it('refuses an authorization endpoint whose query sets a protocol parameter (mix-up)', async () => {
+    const { server, session } = setup();
+    server.http.json('GET', AS_METADATA, {
+      ...server.metadata(),
+      authorization_endpoint: `${ISSUER}/authorize?client_id=honest-client`,
+    });
+    await expect(call(session, server)).rejects.toMatchObject({ code: 'metadata_invalid' });
+  });
+});
+
 describe('OAuthSession: authorization server changes', () => {
   it('discovers and registers anew, never sending the old client or tokens to the new server', async () => {
     const newIssuer = 'https://login.example.net';

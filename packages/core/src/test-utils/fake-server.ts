@@ -20,6 +20,8 @@ export interface FakeServerOptions {
   readonly tokenEndpointAuthMethods?: readonly string[];
   /** Prefix of the client ids this server registers. */
   readonly clientIdPrefix?: string;
+  /** Scopes the user would never grant (a consent that leaves some out). */
+  readonly withheldScopes?: readonly string[];
 }
 
 export const SERVER = 'https://mcp.example.com';
@@ -65,6 +67,7 @@ export class FakeServer {
       revocation: true,
       tokenEndpointAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       clientIdPrefix: 'client',
+      withheldScopes: [],
       ...options,
     };
     const { resourceOrigin, resourcePath, issuer } = this.options;
@@ -198,6 +201,10 @@ export class FakeServer {
     request: OAuthHttpRequest,
     withoutRefresh = false,
   ): Partial<OAuthHttpResponse> {
+    scope = scope
+      .split(' ')
+      .filter((item) => !this.options.withheldScopes.includes(item))
+      .join(' ');
     const n = ++this.#counter;
     const accessToken = `access-SECRET-${n}`;
     this.issuedAccessTokens.push(accessToken);
