@@ -152,21 +152,34 @@ describe('createAuthorizationRequest', () => {
     expect(parameters.get('response_type')).toBe('code');
   });
 
-  it('replaces security parameters smuggled into authorization_endpoint instead of sending them twice', async () => {
-    const { url, pending } = await createAuthorizationRequest(
+  it.each([
+    'state=evil',
+    'code_challenge_method=plain',
+    'response_type=token',
+    'request_uri=urn:x',
+    'client_id=honest',
+    'redirect_uri=x',
+  ])(
+    'refuses an authorization_endpoint whose query sets a protocol parameter (%s): metadata_invalid',
+    async (query) => {
+      await expectCode(
+        createAuthorizationRequest(
+          input({
+            metadata: { ...metadata, authorization_endpoint: `https://auth.example.com/authorize?${query}` },
+          }),
+        ),
+        'metadata_invalid',
+      );
+    },
+  );
+
+  it('keeps an authorization_endpoint query that sets no protocol parameter', async () => {
+    const { url } = await createAuthorizationRequest(
       input({
-        metadata: {
-          ...metadata,
-          authorization_endpoint:
-            'https://auth.example.com/authorize?state=evil&code_challenge_method=plain&response_type=token&request_uri=urn:x',
-        },
+        metadata: { ...metadata, authorization_endpoint: 'https://auth.example.com/authorize?tenant=t1' },
       }),
     );
-    const parameters = new URL(url).searchParams;
-    expect(parameters.getAll('state')).toEqual([pending.state]);
-    expect(parameters.getAll('code_challenge_method')).toEqual(['S256']);
-    expect(parameters.getAll('response_type')).toEqual(['code']);
-    expect(parameters.has('request_uri')).toBe(false);
+    expect(new URL(url).searchParams.get('tenant')).toBe('t1');
   });
 
   it('adds dpop_jkt when given', async () => {

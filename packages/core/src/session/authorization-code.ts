@@ -9,6 +9,7 @@ import type { StoredTokens } from '../stores.js';
 import type { AuthorizationServerMetadata } from '../types.js';
 import { dpopKeyFor } from './credentials.js';
 import { chooseScopes, type GrantStrategy } from './grants.js';
+import { redirectTarget, redirectUriForIssuer } from './redirect-uri.js';
 import { requestTokens, resourceParameter } from './renewal.js';
 import { abortable } from './signals.js';
 import type { Binding, SessionState } from './state.js';
@@ -58,7 +59,12 @@ export const authorizationCodeGrant: GrantStrategy = {
 
 /** The redirect URI this session uses with `binding`. The configured one wins (a loopback server may have a new port). */
 function redirectUriFor(state: SessionState, binding: Binding): string | undefined {
-  return state.config.client.redirectUris?.[0] ?? binding.client.redirectUris[0];
+  const configured = state.config.client.redirectUris?.[0];
+  if (configured === undefined) return binding.client.redirectUris[0];
+  // A dynamic registration was made with one redirect URI per authorization server.
+  return binding.client.source === 'dynamic'
+    ? redirectUriForIssuer(configured, binding.discovery.issuer)
+    : configured;
 }
 
 /** Creates the authorization request and remembers it as pending; returns where to send the user. */
@@ -124,6 +130,19 @@ export async function redeemCallback(
     !binding.client.redirectUris.includes(record.redirectUri)
   ) {
     throw oauthError('state_mismatch', 'the authorization was started with another redirect URI');
+  }
+  // A callback given as the URL it arrived on must have arrived on the pending request's redirect URI.
+  const arrivedOn =
+    typeof callback === 'string' && /^https?:/i.test(callback)
+      ? callback
+      : callback instanceof URL
+        ? callback
+        : undefined;
+  if (arrivedOn !== undefined && redirectTarget(arrivedOn) !== redirectTarget(record.redirectUri)) {
+    throw oauthError(
+      'state_mismatch',
+      'the authorization response arrived on another redirect URI than the request named',
+    );
   }
   const tokens = await requestTokens(
     state,

@@ -16,6 +16,7 @@ import { resolveClient } from '../registration.js';
 import { type DiscoveryRecord, type StoredTokens, tokenKey } from '../stores.js';
 import type { ClientInformation } from '../types.js';
 import { allowsLoopbackHttp, assertSafeUrl } from '../url.js';
+import { redirectUriForIssuer } from './redirect-uri.js';
 import { abortable, codeOf } from './signals.js';
 import type { Binding, SessionState } from './state.js';
 
@@ -152,10 +153,18 @@ function checkClientRecord(state: SessionState, value: unknown, issuer: string):
 }
 
 function resolveInput(state: SessionState, record: DiscoveryRecord) {
+  const { client } = state.config;
   return {
     issuer: record.issuer,
     metadata: record.authorizationServerMetadata,
-    client: state.config.client,
+    // A dynamic registration gets one loopback redirect URI per authorization server.
+    client:
+      client.redirectUris === undefined
+        ? client
+        : {
+            ...client,
+            redirectUris: client.redirectUris.map((uri) => redirectUriForIssuer(uri, record.issuer)),
+          },
     grantTypes: state.grant.grantTypes(record.authorizationServerMetadata),
     store: state.config.stores.clients,
     now: state.now(),

@@ -5,6 +5,7 @@ import { createMemoryStores, type OAuthStores, tokenKey } from '../stores.js';
 import { FakeHttpClient } from '../test-utils/fake-http.js';
 import { FakeServer, ISSUER, json, SERVER } from '../test-utils/fake-server.js';
 import type { OAuthSessionOptions } from './options.js';
+import { redirectUriForIssuer } from './redirect-uri.js';
 import type { ResourceRequest, ResourceRequestInit, SendStep } from './resource-request.js';
 import { OAuthSession } from './session.js';
 
@@ -93,7 +94,7 @@ describe('OAuthSession: authorization code flow', () => {
     const registration = JSON.parse(register!.body!);
     expect(registration).toMatchObject({
       client_name: 'test client',
-      redirect_uris: [REDIRECT],
+      redirect_uris: [redirectUriForIssuer(REDIRECT, ISSUER)],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       application_type: 'native',
@@ -107,7 +108,7 @@ describe('OAuthSession: authorization code flow', () => {
     expect(query).toMatchObject({
       response_type: 'code',
       client_id: 'client-1',
-      redirect_uri: REDIRECT,
+      redirect_uri: redirectUriForIssuer(REDIRECT, ISSUER),
       code_challenge_method: 'S256',
       resource: `${SERVER}/mcp`,
     });
@@ -118,7 +119,7 @@ describe('OAuthSession: authorization code flow', () => {
     expect(token!.form).toMatchObject({
       grant_type: 'authorization_code',
       code: 'code-1',
-      redirect_uri: REDIRECT,
+      redirect_uri: redirectUriForIssuer(REDIRECT, ISSUER),
       resource: `${SERVER}/mcp`,
       client_id: 'client-1',
     });
@@ -295,7 +296,9 @@ describe('OAuthSession: 2025-03-26 servers', () => {
         response_types_supported: ['code'],
         code_challenge_methods_supported: ['S256'],
       })
-      .on('POST', `${issuer}/register`, json(201, { client_id: 'legacy-client', redirect_uris: [REDIRECT] }))
+      .on('POST', `${issuer}/register`, (request) =>
+        json(201, { client_id: 'legacy-client', redirect_uris: JSON.parse(request.body!).redirect_uris }),
+      )
       .on('POST', `${issuer}/token`, json(200, { access_token: 'legacy-token', token_type: 'Bearer' }));
     const session = new OAuthSession({
       serverUrl: `${origin}/mcp`,
@@ -431,7 +434,9 @@ describe('OAuthSession: web apps and restarts', () => {
     server.validRefreshTokens.clear();
     const restarted = new OAuthSession(options(40002));
     expect((await call(restarted, server)).status).toBe(200);
-    expect(new URL(approvals[1]!).searchParams.get('redirect_uri')).toBe('http://127.0.0.1:40002/callback');
+    expect(new URL(approvals[1]!).searchParams.get('redirect_uri')).toBe(
+      redirectUriForIssuer('http://127.0.0.1:40002/callback', ISSUER),
+    );
     expect(server.http.log.filter((line) => line.endsWith('/register'))).toHaveLength(1);
   });
 
