@@ -164,7 +164,7 @@ describe('validateCallback properties', () => {
       ),
       iss: fc.constantFrom(ISSUER, `${ISSUER}/`, 'https://evil.example.com', 'HTTPS://auth.example.com'),
       error: fc.constantFrom('access_denied', 'server_error', 'SECRET', 'invalid_scope'),
-      errorDescription: fc.constant('SECRET description'),
+      errorDescription: fc.constant('consent SECRETdGhpcyBpcyBhIHJlZmxlY3RlZCB0b2tlbg'),
     },
     { requiredKeys: [] },
   );
@@ -176,7 +176,13 @@ describe('validateCallback properties', () => {
         const outcome = typedOutcome(() => validateCallback(received, record, now));
         if (outcome instanceof OAuthClientError) {
           check(outcome.code === expected, `expected ${expected}, got ${outcome.code}`);
-          check(!outcome.message.includes('description'), 'the server description is not repeated');
+          check(!outcome.message.includes('SECRET'), 'a token-like run of the description is never repeated');
+          if (outcome.message.includes('consent')) {
+            check(
+              outcome.message.includes('(the server said: "consent [redacted]")'),
+              'the description is marked',
+            );
+          }
           return;
         }
         check(expected === 'ok' && outcome.code === received.code, 'the code is returned');

@@ -254,7 +254,9 @@ describe('validateCallback', () => {
       );
       expect(error.code).toBe('authorization_denied');
       expect(error.oauthError).toBe('access_denied');
-      expectNoSecret(error);
+      // After the `iss` check, the server's own words are shown, marked as such.
+      expect(error.message).toContain('(the server said: "hostile <script>")');
+      expect(JSON.stringify(error)).not.toContain('SECRET');
     });
 
     it.each(['invalid_scope', 'server_error', 'invalid_target', 'temporarily_unavailable'])(
@@ -267,13 +269,14 @@ describe('validateCallback', () => {
       },
     );
 
-    it('does not put an unknown error code or the description in the message', () => {
+    it('does not put an unknown error code in the message, and shows only a sanitized description', () => {
       const error = caught(() =>
         validateCallback(
           {
             state: STATE,
             error: 'hostile_custom_error',
-            errorDescription: 'SECRET hostile description',
+            errorDescription:
+              'hostile description SECRETdGhpcyBpcyBhIHJlZmxlY3RlZA see https://x.example/?t=1',
             errorUri: 'https://hostile.example',
           },
           pending,
@@ -282,7 +285,8 @@ describe('validateCallback', () => {
       );
       expect(error.code).toBe('authorization_failed');
       expect(error.oauthError).toBe('hostile_custom_error');
-      expect(error.message).not.toContain('hostile');
+      expect(error.message).not.toContain('hostile_custom_error');
+      expect(error.message).toContain('(the server said: "hostile description [redacted] see [url]")');
       expect(error.message).not.toContain('SECRET');
     });
 

@@ -3,7 +3,7 @@
  * validate it against the pending authorization — `state`, RFC 9207 `iss` as the MCP 2026-07-28
  * table requires, an error response, and finally the code.
  */
-import { OAuthClientError, oauthError } from './errors.js';
+import { OAuthClientError, oauthError, serverDescription, withServerWords } from './errors.js';
 import type { PendingAuthorization } from './types.js';
 
 export interface CallbackParameters {
@@ -144,7 +144,9 @@ const KNOWN_ERRORS: ReadonlySet<string> = new Set([
  * 3. `error` → `authorization_denied` for `access_denied`, otherwise `authorization_failed`;
  * 4. no `code` → `authorization_failed`.
  *
- * Messages never contain the state, the code or the server's `error_description`.
+ * Messages never contain the state or the code; the server's `error_description` appears only
+ * after the `iss` check, sanitized (no URL, no long token-like run, at most 200 characters) and
+ * marked as the server's words.
  */
 export function validateCallback(
   parameters: CallbackParameters,
@@ -188,14 +190,22 @@ export function validateCallback(
   if (parameters.error !== undefined) {
     const error = parameters.error;
     const named = KNOWN_ERRORS.has(error) ? ` "${error}"` : '';
+    // The `iss` check above has passed: the description is the expected server's, sanitized.
+    const description = serverDescription(parameters.errorDescription);
     if (error === 'access_denied') {
-      throw oauthError('authorization_denied', 'authorization server denied the request ("access_denied")', {
-        oauthError: error,
-      });
+      throw oauthError(
+        'authorization_denied',
+        withServerWords('authorization server denied the request ("access_denied")', description),
+        { oauthError: error },
+      );
     }
-    throw oauthError('authorization_failed', `authorization server returned error${named}`, {
-      oauthError: error,
-    });
+    throw oauthError(
+      'authorization_failed',
+      withServerWords(`authorization server returned error${named}`, description),
+      {
+        oauthError: error,
+      },
+    );
   }
 
   if (typeof parameters.code !== 'string' || parameters.code.length === 0) {

@@ -51,6 +51,12 @@ export interface AuthorizationServerPolicy {
    * @default true
    */
   readonly sendResource?: boolean;
+  /**
+   * The server's endpoints, given by hand, for an authorization server that publishes no metadata
+   * (GitHub OAuth apps: `https://github.com/login/oauth/authorize` and `…/access_token`). Used only
+   * when discovery finds no document; validated like a fetched one.
+   */
+  readonly metadata?: Readonly<Omit<AuthorizationServerMetadata, 'issuer'>>;
 }
 
 export interface DiscoveryResult {
@@ -404,7 +410,7 @@ export function assertPkceSupport(
     if (!options.allowMissing) {
       throw oauthError(
         'pkce_unsupported',
-        `${AS_METADATA} has no "code_challenge_methods_supported", so PKCE support cannot be verified`,
+        `${AS_METADATA} has no "code_challenge_methods_supported", so PKCE support cannot be verified; if this server is known to support S256 (Microsoft Entra ID does), set authorizationServerPolicies["${loggableIssuer(metadata.issuer)}"].allowMissingPkceMetadata`,
       );
     }
     options.logger.warn('discovery.pkce_metadata_missing', { issuer: loggableIssuer(metadata.issuer) });
@@ -525,6 +531,20 @@ function applyPkcePolicy(
   return { ...found, metadata: { ...found.metadata, code_challenge_methods_supported: ['S256'] } };
 }
 
+/** The metadata a policy gives by hand, validated as if it had been fetched. */
+function configuredServer(
+  issuer: string,
+  policy: AuthorizationServerPolicy | undefined,
+  allowLoopbackHttp: boolean,
+): DiscoveredAuthorizationServer | undefined {
+  if (policy?.metadata === undefined) return undefined;
+  const metadata = validateAuthorizationServerMetadata(
+    { ...(policy.metadata as Record<string, unknown>), issuer },
+    { expectedIssuer: issuer, allowLoopbackHttp },
+  );
+  return { issuer, metadata, source: 'configured' };
+}
+
 async function resolveAuthorizationServer(
   context: HttpContext,
   issuer: string,
@@ -543,7 +563,12 @@ async function resolveAuthorizationServer(
     signal: options.signal,
   });
   if (found === undefined) {
-    throw oauthError('discovery_failed', `${AS_METADATA} was not found for the listed authorization server`);
+    const configured = configuredServer(issuer, policy, allowLoopbackHttp);
+    if (configured !== undefined) return applyPkcePolicy(configured, policy, context.logger);
+    throw oauthError(
+      'discovery_failed',
+      `${AS_METADATA} was not found for ${loggableIssuer(issuer)} (tried ${authorizationServerMetadataUrls(new URL(issuer)).map(redactUrl).join(', ')}); for a server that publishes none, give its endpoints in authorizationServerPolicies["${loggableIssuer(issuer)}"].metadata`,
+    );
   }
   return applyPkcePolicy(found, policy, context.logger);
 }
@@ -587,7 +612,11 @@ export async function discover(
       signal,
     });
     let authorizationServer: DiscoveredAuthorizationServer;
-    if (found === undefined) {
+    const configured =
+      found === undefined ? configuredServer(origin, policy, allowsLoopbackHttp(serverUrl)) : undefined;
+    if (configured !== undefined) {
+      authorizationServer = applyPkcePolicy(configured, policy, context.logger);
+    } else if (found === undefined) {
       context.logger.debug('discovery.as.default_endpoints', { issuer: origin });
       authorizationServer = { issuer: origin, metadata: fallbackMetadata(origin), source: 'fallback' };
     } else {

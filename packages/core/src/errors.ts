@@ -54,6 +54,31 @@ export interface OAuthClientErrorOptions {
   scopes?: { readonly required: readonly string[]; readonly granted: readonly string[] } | undefined;
 }
 
+/** RFC 6749 §5.2 `error_description` characters; anything else makes the description unusable. */
+const DESCRIPTION = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
+const MAX_DESCRIPTION = 200;
+
+/**
+ * A server's `error_description` fit for a message: RFC 6749 characters only, no URL (which could
+ * carry a query), at most 200 characters. `undefined` when nothing usable is left.
+ */
+export function serverDescription(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]')
+    // A long run of token characters may be a credential the server echoed back: never repeat it.
+    .replace(/[A-Za-z0-9._~+/=-]{24,}/g, '[redacted]');
+  if (text === '' || !DESCRIPTION.test(text)) return undefined;
+  return text.length > MAX_DESCRIPTION ? `${text.slice(0, MAX_DESCRIPTION - 1)}…` : text;
+}
+
+/** `message`, then the server's description marked as its words. */
+export function withServerWords(message: string, description: string | undefined): string {
+  return description === undefined ? message : `${message} (the server said: "${description}")`;
+}
+
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
 const SAFE_CODE = /^[A-Z][A-Z0-9_]{1,39}$/;
 

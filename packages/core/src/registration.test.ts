@@ -660,6 +660,7 @@ describe('resolveClient: 4. Dynamic Client Registration', () => {
     expect(jsonBody(http)).toEqual({
       client_name: 'MCP client',
       grant_types: ['client_credentials'],
+      response_types: [],
       token_endpoint_auth_method: 'client_secret_basic',
       application_type: 'web',
     });
@@ -1160,21 +1161,21 @@ describe('parseRegistrationResponse', () => {
     [
       'invalid_redirect_uri',
       400,
-      { error: 'invalid_redirect_uri', error_description: 'SECRET in description' },
+      { error: 'invalid_redirect_uri', error_description: 'see https://as.example/help?code=SECRET' },
       'invalid_redirect_uri',
       'redirect URIs',
     ],
     [
       'invalid_client_metadata',
       400,
-      { error: 'invalid_client_metadata', error_description: 'SECRET' },
+      { error: 'invalid_client_metadata', error_description: 'bad\u0000SECRET' },
       'invalid_client_metadata',
       'client metadata',
     ],
     [
       'another error',
       400,
-      { error: 'access_denied', error_description: 'SECRET' },
+      { error: 'access_denied', error_description: `${'x'.repeat(300)}SECRET` },
       'access_denied',
       'HTTP status 400',
     ],
@@ -1187,7 +1188,7 @@ describe('parseRegistrationResponse', () => {
       'HTTP status 400',
     ],
   ])(
-    'reports %s with oauthError and status, never the description or body',
+    'reports %s with oauthError and status, and only a sanitized description',
     (_label, status, body, oauthError, hint) => {
       const error = caughtSync(() => parse(body, status));
       expect(error.code).toBe('registration_failed');
@@ -1197,4 +1198,14 @@ describe('parseRegistrationResponse', () => {
       expectNoSecret(error);
     },
   );
+
+  it("shows the server's error_description, marked as its words", () => {
+    const error = caughtSync(() =>
+      parse(
+        { error: 'invalid_client_metadata', error_description: 'grant_types not allowed for this tenant' },
+        400,
+      ),
+    );
+    expect(error.message).toContain('(the server said: "grant_types not allowed for this tenant")');
+  });
 });

@@ -14,11 +14,17 @@
  * Step 2 comes before CIMD so that a client that already registered keeps its `client_id` (and the
  * tokens bound to it) when the server later starts to support metadata documents.
  */
-import { isOAuthClientError, type OAuthClientError, oauthError } from './errors.js';
+import {
+  isOAuthClientError,
+  type OAuthClientError,
+  oauthError,
+  serverDescription,
+  withServerWords,
+} from './errors.js';
 import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
 import type { OAuthStore } from './stores.js';
 import type { AuthorizationServerMetadata, ClientInformation, TokenEndpointAuthMethod } from './types.js';
-import { assertSafeUrl, isLoopbackHost, redactUrl, tryParseUrl } from './url.js';
+import { assertSafeUrl, displayIssuer, isLoopbackHost, redactUrl, tryParseUrl } from './url.js';
 
 export interface PreRegisteredClient {
   /** The `issuer` these credentials were issued by; compared exactly with the discovered issuer. */
@@ -331,7 +337,9 @@ export function buildRegistrationRequest(input: {
     ['client_name', client.clientName ?? DEFAULT_CLIENT_NAME],
     ...(authorizationCode ? ([['redirect_uris', redirectUris]] as [string, unknown][]) : []),
     ['grant_types', [...grantTypes]],
-    ...(authorizationCode ? ([['response_types', ['code']]] as [string, unknown][]) : []),
+    // RFC 7591 §2 defaults `response_types` to ["code"], which makes a server demand redirect URIs
+    // of a machine client: say "none" explicitly.
+    ['response_types', authorizationCode ? ['code'] : []],
     ['token_endpoint_auth_method', method],
     ['application_type', client.applicationType ?? defaultApplicationType(redirectUris)],
   ];
@@ -351,19 +359,18 @@ export function buildRegistrationRequest(input: {
 
 function registrationError(response: OAuthHttpResponse): OAuthClientError {
   let error: string | undefined;
+  let description: string | undefined;
   try {
     const body: unknown = JSON.parse(response.body);
-    if (
-      typeof body === 'object' &&
-      body !== null &&
-      typeof (body as { error?: unknown }).error === 'string'
-    ) {
-      error = (body as { error: string }).error;
+    if (typeof body === 'object' && body !== null) {
+      const { error: code, error_description: text } = body as Record<string, unknown>;
+      if (typeof code === 'string') error = code;
+      description = serverDescription(text);
     }
   } catch {
     // not JSON: only the status is reported
   }
-  // Fixed text per known error; the server's error_description and body are never repeated.
+  // Fixed text per known error, then the server's own error_description, sanitized and marked.
   const message =
     error === 'invalid_redirect_uri'
       ? 'dynamic client registration was rejected: the authorization server does not accept the redirect URIs (check "redirectUris" and "applicationType")'
@@ -372,7 +379,10 @@ function registrationError(response: OAuthHttpResponse): OAuthClientError {
         : error === 'invalid_software_statement' || error === 'unapproved_software_statement'
           ? 'dynamic client registration was rejected: the software statement was not accepted'
           : `dynamic client registration failed with HTTP status ${response.status}`;
-  return oauthError('registration_failed', message, { oauthError: error, status: response.status });
+  return oauthError('registration_failed', withServerWords(message, description), {
+    oauthError: error,
+    status: response.status,
+  });
 }
 
 function fieldError(field: string, requirement: string, status: number): OAuthClientError {
@@ -589,7 +599,7 @@ function resolvePreRegistered(input: ResolveClientInput): ClientInformation | un
   if (entry === undefined) {
     throw oauthError(
       'client_configuration_required',
-      `the pre-registered client is for a different authorization server than ${redactUrl(input.issuer)}; configure a pre-registered client for this issuer (credentials are never used with another server)`,
+      `the pre-registered client is for a different authorization server than ${displayIssuer(input.issuer)}; configure a pre-registered client for this issuer in "client.preRegistered" (credentials are never used with another server)`,
     );
   }
   if (typeof entry.clientId !== 'string' || entry.clientId === '') {
@@ -734,6 +744,6 @@ export async function resolveClient(
       : 'configure a pre-registered client id for this issuer (the server supports neither Client ID Metadata Documents nor Dynamic Client Registration)';
   throw oauthError(
     'client_configuration_required',
-    `no client is configured for ${redactUrl(issuer)} and it offers no way to register one: ${hint}`,
+    `no client is configured for ${displayIssuer(issuer)} and it offers no way to register one: ${hint} (the "client.preRegistered" option)`,
   );
 }

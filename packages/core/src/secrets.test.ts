@@ -55,7 +55,7 @@ function expectClean(error: unknown) {
 
 const hostileBody = JSON.stringify({
   error: 'invalid_grant',
-  error_description: `token access-${CANARY} is bad`,
+  error_description: `token access-${CANARY}-dGhpcyBpcyBhIHJlZmxlY3RlZCB0b2tlbg is bad`,
   error_uri: `https://x.example.com/?t=${CANARY}`,
 });
 
@@ -204,7 +204,7 @@ describe('no secret reaches an error or a log line', () => {
             state: 's',
             iss: ISSUER,
             error: 'access_denied',
-            errorDescription: `desc-${CANARY}`,
+            errorDescription: `desc-${CANARY}-dGhpcyBpcyBhIHJlZmxlY3RlZCB0b2tlbg`,
             errorUri: CANARY,
           },
           pending(),

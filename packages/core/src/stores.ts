@@ -45,7 +45,7 @@ export interface DiscoveryRecord {
   readonly resourceMetadata?: ProtectedResourceMetadata;
   readonly issuer: string;
   readonly authorizationServerMetadata: AuthorizationServerMetadata;
-  readonly metadataSource: 'oauth' | 'openid' | 'fallback';
+  readonly metadataSource: 'oauth' | 'openid' | 'fallback' | 'configured';
   readonly discoveredAt: number;
   /** The client the session used with this server, to find its tokens after a restart. */
   readonly clientId?: string;

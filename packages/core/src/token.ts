@@ -272,7 +272,8 @@ function readScope(body: Record<string, unknown>, response: OAuthHttpResponse): 
   const value = optional(body, 'scope');
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw invalid('token response "scope" must be a string', response);
-  return parseScope(value);
+  // GitHub separates granted scopes with commas; RFC 6749 §3.3 with spaces.
+  return parseScope(value.includes(',') && !value.includes(' ') ? value.replaceAll(',', ' ') : value);
 }
 
 function readSuccessBody(response: OAuthHttpResponse, what: string): Record<string, unknown> {

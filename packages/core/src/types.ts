@@ -35,7 +35,7 @@ export interface AuthorizationServerMetadata {
 }
 
 /** How the engine found the authorization server's metadata. */
-export type MetadataSource = 'oauth' | 'openid' | 'fallback';
+export type MetadataSource = 'oauth' | 'openid' | 'fallback' | 'configured';
 
 export interface DiscoveredAuthorizationServer {
   readonly issuer: string;

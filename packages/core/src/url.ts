@@ -81,6 +81,12 @@ export function canonicalResourceUrl(url: URL | string): string {
   return `${parsed.origin}${path}${parsed.search}`;
 }
 
+/** An issuer as the server (or the user) wrote it, when it has no query or fragment; else redacted. */
+export function displayIssuer(issuer: string): string {
+  const parsed = tryParseUrl(issuer);
+  return parsed !== undefined && parsed.search === '' && parsed.hash === '' ? issuer : redactUrl(issuer);
+}
+
 /** `https://host/a/b?q` → `https://host/a/b` — the only form of a URL allowed in messages and logs. */
 export function redactUrl(url: URL | string): string {
   const parsed = typeof url === 'string' ? tryParseUrl(url) : url;

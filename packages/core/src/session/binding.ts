@@ -11,7 +11,7 @@ import {
   validateAuthorizationServerMetadata,
   validateProtectedResourceMetadata,
 } from '../discovery.js';
-import { isOAuthClientError, oauthError } from '../errors.js';
+import { isOAuthClientError, type OAuthClientError, oauthError } from '../errors.js';
 import { resolveClient } from '../registration.js';
 import { type DiscoveryRecord, type StoredTokens, tokenKey } from '../stores.js';
 import type { ClientInformation } from '../types.js';
@@ -199,12 +199,27 @@ async function discoverAndRegister(
   const record = toRecord(state, result);
   const client =
     state.grant.anonymousClient?.(state, record) ??
-    (await resolveClient(state.http, resolveInput(state, record)));
+    (await resolveClient(state.http, resolveInput(state, record)).catch((error: unknown) => {
+      throw record.metadataSource === 'fallback' &&
+        isOAuthClientError(error, 'registration_failed') &&
+        error.status === 404
+        ? noMetadata(record.issuer, error)
+        : error;
+    }));
   const discovery: DiscoveryRecord = { ...record, clientId: client.clientId };
   await config.stores.discovery.set(config.serverUrl.href, discovery);
   state.binding = { discovery, client };
   state.tokens = await readTokens(state, tokenKeyOf(state.binding));
   return state.binding;
+}
+
+/** The server published no OAuth metadata, and the 2025-03-26 default endpoints are not there either. */
+function noMetadata(origin: string, cause: OAuthClientError): OAuthClientError {
+  return oauthError(
+    'discovery_failed',
+    `discovery found no OAuth metadata for this server: no protected resource metadata, no authorization server metadata at ${origin}, and the default registration endpoint ${origin}/register answered 404; give the endpoints in authorizationServerPolicies["${origin}"].metadata, or a client in "client.preRegistered"`,
+    { cause },
+  );
 }
 
 function toRecord(state: SessionState, result: DiscoveryResult): DiscoveryRecord {
