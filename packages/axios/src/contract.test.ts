@@ -54,6 +54,7 @@ function harness(axios: AxiosStatic, adapter?: 'fetch'): AdapterHarness {
   return {
     name: `axios ${axios.VERSION}${adapter === undefined ? '' : ` (${adapter} adapter)`}`,
     replayableBodies: ['json', 'text', 'urlsearchparams', 'formdata', 'bytes'],
+    throwsHttpErrors: true,
     createClient(session, options = {}) {
       const instance = withOAuth(
         axios.create({ headers: { ...options.defaultHeaders }, ...transport }),
@@ -74,7 +75,7 @@ function harness(axios: AxiosStatic, adapter?: 'fetch'): AdapterHarness {
             return { status: response.status, body: response.data };
           } catch (error) {
             if (axios.isAxiosError(error) && error.response !== undefined) {
-              return { status: error.response.status, body: String(error.response.data) };
+              return { status: error.response.status, body: String(error.response.data), raised: error };
             }
             return { error };
           }
