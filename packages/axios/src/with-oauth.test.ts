@@ -94,7 +94,9 @@ describe.each(versions)('%s', (_name, axios) => {
     }
 
     it('a redirect inside the resource carries a fresh DPoP proof for the new URL, query included', async () => {
-      const { server, instance } = await setup(axios, { dpop: true });
+      // The application's params serializer is for its own params, not for the query of a hop.
+      const paramsSerializer = { serialize: () => 'serialized=by-the-app' };
+      const { server, instance } = await setup(axios, { dpop: true, instance: { paramsSerializer } });
       await authorize(server, instance);
       server.redirectTo('/mcp/a', server.url('/mcp/b?page=2'), 307);
 

@@ -88,12 +88,13 @@ async function send(adapter: AxiosAdapter, config: Config, step: SendStep, url: 
 /** The caller's config with a step's URL, method, headers, body and redirect mode. */
 function stepConfig(config: Config, step: SendStep, url: string): Config {
   // toJSON() merges in what axios 1.0.0 keeps apart (the defaults); `false` (never send) stays.
-  const Headers = config.headers.constructor as new (from: object) => Config['headers'];
-  const headers = new Headers(Object.assign(config.headers.toJSON(), config.headers));
+  const AxiosHeaders = config.headers.constructor as new (from: object) => Config['headers'];
+  const headers = new AxiosHeaders(Object.assign(config.headers.toJSON(), config.headers));
   for (const name of step.removeHeaders) headers.delete(name);
   for (const [name, value] of Object.entries(step.headers)) headers.set(name, value);
-  // A redirect hop goes to its own absolute URL, without the caller's baseURL and params.
-  const target = step.url === url ? {} : { baseURL: undefined, params: undefined, ...splitQuery(step.url) };
+  // A redirect hop goes to its own absolute URL, without the caller's baseURL, params and serializer.
+  const hop = { baseURL: undefined, params: undefined, paramsSerializer: undefined, ...splitQuery(step.url) };
+  const target = step.url === url ? {} : hop;
   const redirects = step.redirect === 'manual' ? { maxRedirects: 0 } : {};
   const data = step.withBody ? config.data : undefined;
   return { ...config, ...target, ...redirects, method: step.method.toLowerCase(), headers, data } as Config;
