@@ -89,7 +89,7 @@ const ENTRIES: readonly Entry[] = [
   },
   adapterEntry('fetch', 'createFetchHttpClient, withOAuth'),
   adapterEntry('ky', 'createKyHttpClient, withOAuth'),
-  adapterEntry('axios', 'createAxiosHttpClient, installOAuth'),
+  adapterEntry('axios', 'createAxiosHttpClient, withOAuth'),
   adapterEntry('got', 'createGotHttpClient, withOAuth'),
   {
     name: 'SDK v1 client/auth.js',

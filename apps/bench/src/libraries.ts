@@ -3,7 +3,7 @@
  * its mcp-oauth adapter. Both ways use the same instance configuration and send the same request —
  * a JSON-RPC `tools/call` POST — and read the whole response as text; a non-2xx status fails.
  */
-import { createAxiosHttpClient, installOAuth } from '@mcp-oauth/axios';
+import { createAxiosHttpClient, withOAuth as withOAuthAxios } from '@mcp-oauth/axios';
 import type { OAuthHttpClient, OAuthSession } from '@mcp-oauth/core';
 import { createFetchHttpClient, withOAuth as withOAuthFetch } from '@mcp-oauth/fetch';
 import { createGotHttpClient, withOAuth as withOAuthGot } from '@mcp-oauth/got';
@@ -84,8 +84,7 @@ const axiosLibrary: Library = {
     };
   },
   authorized(session, url) {
-    const instance = axios.create();
-    installOAuth(instance, session);
+    const instance = withOAuthAxios(axios.create(), session);
     return async () => {
       await instance.post(url, REQUEST_BODY, { headers: JSON_HEADERS, responseType: 'text' });
     };

@@ -9,7 +9,7 @@ import {
 } from '@mcp-oauth/testkit';
 import latest, { type AxiosRequestConfig, type AxiosStatic } from 'axios';
 import oldest from 'axios-1.0.0';
-import { createAxiosHttpClient, installOAuth } from './index.js';
+import { createAxiosHttpClient, withOAuth } from './index.js';
 
 /** The request config for one contract body, as an application would write it. */
 async function bodyConfig(axios: AxiosStatic, body: ContractBody): Promise<AxiosRequestConfig> {
@@ -31,6 +31,14 @@ async function bodyConfig(axios: AxiosStatic, body: ContractBody): Promise<Axios
 }
 
 /**
+ * axios's `fetch` adapter labels a `FormData` body `application/x-www-form-urlencoded` in Node
+ * (the default it sets for a POST) unless told it is multipart; then fetch adds the boundary.
+ */
+function multipart(body: ContractBody | undefined, adapter: string | undefined): Record<string, string> {
+  return body?.kind === 'formdata' && adapter === 'fetch' ? { 'content-type': 'multipart/form-data' } : {};
+}
+
+/**
  * axios 1.0.0 drops the `?` of a query written in the URL (axios#4999, fixed in 1.1.0); its users
  * pass the query as `params`, and so does this harness. The adapter authorizes the URL with params.
  */
@@ -40,13 +48,18 @@ function target(axios: AxiosStatic, href: string): AxiosRequestConfig {
   return { url: `${url.origin}${url.pathname}`, params: url.searchParams };
 }
 
-function harness(axios: AxiosStatic): AdapterHarness {
+/** `adapter`: axios's default transport (Node's `http`), or its `fetch` adapter (axios ≥ 1.7). */
+function harness(axios: AxiosStatic, adapter?: 'fetch'): AdapterHarness {
+  const transport = adapter === undefined ? {} : { adapter };
   return {
-    name: `axios ${axios.VERSION}`,
+    name: `axios ${axios.VERSION}${adapter === undefined ? '' : ` (${adapter} adapter)`}`,
     replayableBodies: ['json', 'text', 'urlsearchparams', 'formdata', 'bytes'],
+    throwsHttpErrors: true,
     createClient(session, options = {}) {
-      const instance = axios.create({ headers: { ...options.defaultHeaders } });
-      const eject = installOAuth(instance, session);
+      const instance = withOAuth(
+        axios.create({ headers: { ...options.defaultHeaders }, ...transport }),
+        session,
+      );
       return {
         async request(request: ContractRequest): Promise<ContractResponse> {
           const body = request.body === undefined ? {} : await bodyConfig(axios, request.body);
@@ -55,26 +68,26 @@ function harness(axios: AxiosStatic): AdapterHarness {
               ...body,
               ...target(axios, request.url),
               method: request.method,
-              headers: { ...request.headers, ...body.headers },
+              headers: { ...request.headers, ...body.headers, ...multipart(request.body, adapter) },
               responseType: 'text',
               ...(request.signal === undefined ? {} : { signal: request.signal }),
             });
             return { status: response.status, body: response.data };
           } catch (error) {
             if (axios.isAxiosError(error) && error.response !== undefined) {
-              return { status: error.response.status, body: String(error.response.data) };
+              return { status: error.response.status, body: String(error.response.data), raised: error };
             }
             return { error };
           }
         },
-        dispose: eject,
       };
     },
     createHttpClient(options = {}) {
-      return createAxiosHttpClient(axios.create({ headers: { ...options.defaultHeaders } }));
+      return createAxiosHttpClient(axios.create({ headers: { ...options.defaultHeaders }, ...transport }));
     },
   };
 }
 
 describeAdapterContract(harness(latest));
+describeAdapterContract(harness(latest, 'fetch'));
 describeAdapterContract(harness(oldest as unknown as AxiosStatic));

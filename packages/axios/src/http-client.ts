@@ -76,7 +76,7 @@ export function createAxiosHttpClient(instance: AxiosInstance = axios): OAuthHtt
  * axios 1.0.0 drops the `?` of a query written in the URL (axios#4999, fixed in 1.1.0), so a query
  * goes in `params` — when `URLSearchParams` writes it back unchanged; otherwise it stays in the URL.
  */
-function splitQuery(href: string): Pick<AxiosRequestConfig, 'url' | 'params'> {
+export function splitQuery(href: string): Pick<AxiosRequestConfig, 'url' | 'params'> {
   const url = new URL(href);
   const params = new URLSearchParams(url.search);
   if (url.search === '' || `?${params}` !== url.search) return { url: href };

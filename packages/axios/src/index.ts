@@ -1,2 +1,2 @@
 export { createAxiosHttpClient } from './http-client.js';
-export { installOAuth, isOAuthRetry } from './interceptors.js';
+export { withOAuth } from './with-oauth.js';

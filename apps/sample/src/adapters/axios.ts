@@ -1,17 +1,18 @@
 /**
- * axios: `installOAuth` adds a request interceptor (the token) and a response interceptor (renew
- * and re-issue once on a 401 or a 403 `insufficient_scope`); MCP is plain JSON-RPC POSTs.
+ * axios: `withOAuth` puts an adapter before axios's transport that sends each request as the
+ * session says (the token, one retry after a renewal on a 401 or a 403 `insufficient_scope`, each
+ * redirect hop); MCP is plain JSON-RPC POSTs.
  */
-import { createAxiosHttpClient, installOAuth } from '@mcp-oauth/axios';
+import { createAxiosHttpClient, withOAuth } from '@mcp-oauth/axios';
 import axios from 'axios';
 import { createSession, type SampleOptions } from '../session.js';
 import { createJsonRpcClient } from './json-rpc.js';
 import type { McpClient } from './mcp-client.js';
 
 export function connectWithAxios(options: SampleOptions): McpClient {
-  const mcp = axios.create({ timeout: 30_000 });
-  const session = createSession(options, createAxiosHttpClient(mcp));
-  installOAuth(mcp, session);
+  const app = axios.create({ timeout: 30_000 });
+  const session = createSession(options, createAxiosHttpClient(app));
+  const mcp = withOAuth(app, session);
 
   return createJsonRpcClient(session, options.clientName, async (message, headers) => {
     const response = await mcp.post<string>(options.serverUrl, message, { headers, responseType: 'text' });

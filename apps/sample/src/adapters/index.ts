@@ -13,7 +13,7 @@ export const ADAPTERS = {
     wiring: 'MCP SDK Client + StreamableHTTPClientTransport({ fetch: withOAuth(session) })',
   },
   ky: { connect: connectWithKy, wiring: 'withOAuth(ky.create(), session), JSON-RPC POSTs' },
-  axios: { connect: connectWithAxios, wiring: 'installOAuth(axios.create(), session), JSON-RPC POSTs' },
+  axios: { connect: connectWithAxios, wiring: 'withOAuth(axios.create(), session), JSON-RPC POSTs' },
   got: { connect: connectWithGot, wiring: 'withOAuth(got.extend(), session), JSON-RPC POSTs' },
 } as const satisfies Record<string, { connect: ConnectAdapter; wiring: string }>;
 

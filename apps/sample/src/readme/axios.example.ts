@@ -11,13 +11,16 @@ const options = {
   authorizationHandler: loopback.handler,
 };
 
-import { createAxiosHttpClient, installOAuth } from '@mcp-oauth/axios';
+import { withOAuth } from '@mcp-oauth/axios';
 import axios from 'axios';
 
-const mcp = axios.create({ headers: { accept: 'application/json, text/event-stream' }, timeout: 30_000 });
-const session = new OAuthSession({ ...options, httpClient: createAxiosHttpClient(mcp) });
-installOAuth(mcp, session); // before your own interceptors
+const app = axios.create({ headers: { accept: 'application/json, text/event-stream' }, timeout: 30_000 });
+const mcp = withOAuth(app, options); // the session's own requests go over app's transport too
 
 const { data } = await mcp.post(serverUrl, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
 
-export { data };
+// The session withOAuth built from the options (for signOut, getTokenInfo, …).
+const session = mcp.oauthSession;
+const built = session instanceof OAuthSession;
+
+export { built, data, session };
