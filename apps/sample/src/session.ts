@@ -9,6 +9,7 @@ import {
   OAuthSession,
   type OAuthStores,
 } from '@mcp-oauth/core';
+import { dpop } from '@mcp-oauth/core/dpop';
 
 export interface SampleOptions {
   /** The MCP endpoint, e.g. `http://127.0.0.1:9001/mcp`. */
@@ -33,7 +34,7 @@ export function createSession(options: SampleOptions, httpClient: OAuthHttpClien
     authorizationHandler: options.authorization.handler,
     // Renew a second before expiry: the default (30 s) would renew the demo's 5 s tokens on every call.
     refreshSkewMs: 1_000,
-    dpop: options.dpop ? 'auto' : false,
+    ...(options.dpop ? { dpop: dpop({ mode: 'auto' }) } : {}),
     ...(options.stores === undefined ? {} : { stores: options.stores }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });

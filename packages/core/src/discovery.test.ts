@@ -669,16 +669,44 @@ describe('assertPkceSupport', () => {
 describe('discover', () => {
   it('runs PRM then AS discovery and returns the PRM resource', async () => {
     const { fake, context } = setup();
-    fake.json('GET', CHALLENGE, prm({ resource: 'https://mcp.example.com' }));
+    fake.json('GET', CHALLENGE, prm({ resource: 'https://mcp.example.com/mcp' }));
     fake.json('GET', AUTH_OAUTH, asMetadata());
     const result = await discover(context, { serverUrl: SERVER, resourceMetadataUrl: CHALLENGE });
     expect(result).toEqual({
-      resource: 'https://mcp.example.com',
+      resource: 'https://mcp.example.com/mcp',
       resourceMetadataUrl: CHALLENGE,
-      resourceMetadata: prm({ resource: 'https://mcp.example.com' }),
+      resourceMetadata: prm({ resource: 'https://mcp.example.com/mcp' }),
       authorizationServer: { issuer: AUTH, metadata: asMetadata(), source: 'oauth' },
     });
     expect(fake.log).toEqual([`GET ${CHALLENGE}`, `GET ${AUTH_OAUTH}`]);
+  });
+
+  it('holds a document from a resource_metadata URL to RFC 9728 §3.3: an origin-wide resource is resource_mismatch', async () => {
+    const { fake, context } = setup();
+    fake.json('GET', CHALLENGE, prm({ resource: 'https://mcp.example.com' }));
+    const error = await caught(discover(context, { serverUrl: SERVER, resourceMetadataUrl: CHALLENGE }));
+    expect(error.code).toBe('resource_mismatch');
+    expect(fake.log).toEqual([`GET ${CHALLENGE}`]);
+  });
+
+  it.each([PRM_ROOT, PRM_INSERTED])(
+    'lets a well-known document (%s) name the origin as the resource, even when a challenge pointed there',
+    async (url) => {
+      const { fake, context } = setup();
+      fake.json('GET', url, prm({ resource: 'https://mcp.example.com' }));
+      if (url === PRM_ROOT) fake.on('GET', PRM_INSERTED, { status: 404, headers: {}, body: '' });
+      fake.json('GET', AUTH_OAUTH, asMetadata());
+      const result = await discover(context, { serverUrl: SERVER, resourceMetadataUrl: url });
+      expect(result.resource).toBe('https://mcp.example.com');
+    },
+  );
+
+  it('accepts a trailing-slash difference from a resource_metadata URL', async () => {
+    const { fake, context } = setup();
+    fake.json('GET', CHALLENGE, prm({ resource: 'https://mcp.example.com/mcp/' }));
+    fake.json('GET', AUTH_OAUTH, asMetadata());
+    const result = await discover(context, { serverUrl: SERVER, resourceMetadataUrl: CHALLENGE });
+    expect(result.resource).toBe('https://mcp.example.com/mcp/');
   });
 
   for (const [name, resource] of [

@@ -208,6 +208,7 @@ function identifiesServer(resource: URL, serverUrl: URL): boolean {
 export function validateProtectedResourceMetadata(
   document: Record<string, unknown>,
   serverUrl: URL,
+  options: { readonly exact?: boolean } = {},
 ): ProtectedResourceMetadata {
   const resource = document.resource;
   if (typeof resource !== 'string' || resource.length === 0) {
@@ -216,6 +217,19 @@ export function validateProtectedResourceMetadata(
   const resourceUrl = tryParseUrl(resource);
   if (resourceUrl === undefined || resourceUrl.hash !== '' || !identifiesServer(resourceUrl, serverUrl)) {
     throw oauthError('resource_mismatch', `${PRM} "resource" does not identify this server`);
+  }
+  // RFC 9728 §3.3: a document found through a `resource_metadata` URL names exactly the URL the
+  // request went to (a trailing slash aside). Only the well-known locations, which a tenant of a
+  // shared origin does not control, may name a parent of the server URL (an origin-wide resource).
+  if (
+    options.exact === true &&
+    (trimTrailingSlash(resourceUrl.pathname) !== trimTrailingSlash(serverUrl.pathname) ||
+      resourceUrl.search !== serverUrl.search)
+  ) {
+    throw oauthError(
+      'resource_mismatch',
+      `${PRM} from a "resource_metadata" URL must name exactly this server as "resource" (RFC 9728 §3.3)`,
+    );
   }
   for (const field of [
     'authorization_servers',
@@ -272,7 +286,8 @@ export async function discoverProtectedResource(
     });
     candidates.push(challengeUrl.href);
   }
-  for (const url of protectedResourceMetadataUrls(serverUrl)) {
+  const wellKnown = protectedResourceMetadataUrls(serverUrl);
+  for (const url of wellKnown) {
     if (!candidates.includes(url)) candidates.push(url);
   }
 
@@ -290,7 +305,10 @@ export async function discoverProtectedResource(
       continue;
     }
     try {
-      const metadata = validateProtectedResourceMetadata(outcome.document, serverUrl);
+      // Only a URL the challenge named (not one of the well-known locations) is held to §3.3 exactly.
+      const exact =
+        url === candidates[0] && options.resourceMetadataUrl !== undefined && !wellKnown.includes(url);
+      const metadata = validateProtectedResourceMetadata(outcome.document, serverUrl, { exact });
       context.logger.debug('discovery.prm.found', { url: redactUrl(url) });
       return { metadata, url };
     } catch (error) {

@@ -119,3 +119,23 @@ describe('audience widening by one tenant', () => {
     }
   });
 });
+
+describe('a tenant of a shared origin cannot widen the audience', () => {
+  it('a resource_metadata document of its own naming the whole origin is resource_mismatch, before any token request', async () => {
+    const s = await scenario();
+    s.resource.route('GET', '/tenant-a/prm.json', () =>
+      json(200, { ...s.protectedResourceMetadata(), resource: s.resource.origin }),
+    );
+    s.resource.route('*', '/mcp', () =>
+      json(
+        401,
+        {},
+        { 'www-authenticate': `Bearer resource_metadata="${s.resource.url('/tenant-a/prm.json')}"` },
+      ),
+    );
+    const failure = await rejection(s.fetchFor(s.session())(s.mcpUrl, { method: 'POST', body: '{}' }));
+    expectOAuthError(failure, 'resource_mismatch', s.logger);
+    expect(s.tokenRequests()).toEqual([]);
+    expect(s.authorizationServer.requestsTo('/authorize')).toEqual([]);
+  });
+});
