@@ -1,0 +1,9 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: {
+    name: 'redis',
+    include: ['src/**/*.test.ts'],
+    testTimeout: 20_000,
+  },
+});
