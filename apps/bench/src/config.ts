@@ -13,6 +13,12 @@ export interface BenchConfig {
     readonly concurrency: number;
     readonly rounds: number;
   };
+  readonly fleet: {
+    /** Processes sharing one grant through a store, and the calls each makes at once. */
+    readonly processes: number;
+    readonly callsPerProcess: number;
+    readonly rounds: number;
+  };
   readonly memory: {
     /** Authorized requests between the two forced-GC heap readings. */
     readonly requests: number;
@@ -28,6 +34,7 @@ export const FULL: BenchConfig = {
   mode: 'full',
   overhead: { rounds: 15, requestsPerRound: 200, warmupRequests: 20 },
   storm: { concurrency: 1000, rounds: 3 },
+  fleet: { processes: 8, callsPerProcess: 250, rounds: 3 },
   memory: { requests: 10_000, warmupRequests: 500, allocationWindow: 200, concurrency: 8 },
 };
 
@@ -35,5 +42,6 @@ export const SMOKE: BenchConfig = {
   mode: 'smoke',
   overhead: { rounds: 2, requestsPerRound: 10, warmupRequests: 2 },
   storm: { concurrency: 20, rounds: 1 },
+  fleet: { processes: 2, callsPerProcess: 10, rounds: 1 },
   memory: { requests: 200, warmupRequests: 50, allocationWindow: 50, concurrency: 4 },
 };

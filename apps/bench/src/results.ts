@@ -2,13 +2,14 @@
 import type { BundleResults } from './bundle-size.js';
 import type { BenchConfig } from './config.js';
 import type { EndpointCounts } from './endpoints.js';
+import type { FleetRow } from './fleet.js';
 import type { Machine } from './machine.js';
 import type { MemoryRow } from './memory.js';
 import type { OverheadRow } from './overhead.js';
 import type { RoundTripRow } from './round-trips.js';
 import type { StormRow } from './storm.js';
 
-export const MEASUREMENTS = ['overhead', 'storm', 'roundTrips', 'bundle', 'memory'] as const;
+export const MEASUREMENTS = ['overhead', 'storm', 'roundTrips', 'bundle', 'memory', 'fleet'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 /** The targets, reported against, never asserted. */
@@ -37,4 +38,5 @@ export interface Results {
   readonly roundTrips?: readonly RoundTripRow[];
   readonly bundle?: BundleResults;
   readonly memory?: readonly MemoryRow[];
+  readonly fleet?: readonly FleetRow[];
 }

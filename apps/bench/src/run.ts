@@ -1,6 +1,7 @@
 /** Runs the measurements in order and collects their results. */
 import { measureBundles } from './bundle-size.js';
 import type { BenchConfig } from './config.js';
+import { measureFleet } from './fleet.js';
 import { describeMachine } from './machine.js';
 import { measureMemory } from './memory.js';
 import { measureOverhead } from './overhead.js';
@@ -40,6 +41,7 @@ export async function runBenchmarks(config: BenchConfig, options: RunOptions = {
   const roundTrips = await step('roundTrips', () => measureRoundTrips());
   const bundle = await step('bundle', () => measureBundles());
   const memory = await step('memory', () => measureMemory(config));
+  const fleet = await step('fleet', () => measureFleet(config));
   return {
     schema: 1,
     mode: config.mode,
@@ -53,5 +55,6 @@ export async function runBenchmarks(config: BenchConfig, options: RunOptions = {
     ...(roundTrips === undefined ? {} : { roundTrips }),
     ...(bundle === undefined ? {} : { bundle }),
     ...(memory === undefined ? {} : { memory }),
+    ...(fleet === undefined ? {} : { fleet }),
   };
 }

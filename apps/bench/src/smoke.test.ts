@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, isOurs } from './clients.js';
 import { SMOKE } from './config.js';
+import { FLEET_SCENARIOS } from './fleet.js';
 import { LIBRARY_NAMES } from './libraries.js';
 import type { Results } from './results.js';
 import { COLD_MINIMUM, WARM_EXPIRED_MINIMUM, WARM_MINIMUM } from './round-trips.js';
@@ -17,7 +18,7 @@ describe('pnpm bench --smoke', () => {
 
   beforeAll(async () => {
     results = await runBenchmarks(SMOKE);
-  }, 120_000);
+  }, 240_000);
 
   it('describes the machine and the run', () => {
     expect(results).toMatchObject({ schema: 1, mode: 'smoke', config: SMOKE });
@@ -97,6 +98,23 @@ describe('pnpm bench --smoke', () => {
     }
   });
 
+  it('renews once for a whole fleet sharing a store, with no failure, in every scenario', () => {
+    const rows = results.fleet ?? [];
+    expect(rows.map((row) => row.scenario)).toEqual([...FLEET_SCENARIOS]);
+    const { processes, callsPerProcess } = SMOKE.fleet;
+    for (const row of rows) {
+      const killed = row.scenario === 'redis, holder killed' ? 1 : 0;
+      expect({ scenario: row.scenario, ...row.rounds[0] }).toMatchObject({
+        scenario: row.scenario,
+        tokenResponses: [200],
+        failed: 0,
+        killed,
+        succeeded: (processes - killed) * callsPerProcess,
+        drainMs: finite,
+      });
+    }
+  });
+
   it('prints every section of the table', () => {
     const table = renderResults(results);
     for (const heading of [
@@ -105,6 +123,7 @@ describe('pnpm bench --smoke', () => {
       '3. Round trips',
       '4. Bundle size',
       '5. Memory',
+      '6. Fleet',
     ]) {
       expect(table).toContain(heading);
     }

@@ -189,5 +189,27 @@ export function renderResults(results: Results): string {
       ),
     );
   }
+  if (results.fleet !== undefined) {
+    const { processes, callsPerProcess, rounds } = config.fleet;
+    out.push(
+      '',
+      `6. Fleet: ${processes} processes × ${callsPerProcess} concurrent calls on an expired token, one grant shared through a store (oidc-provider, rotating refresh tokens; median of ${rounds} rounds; targets: 1 token request, 0 failures)`,
+      '   drain = from "go" to the last process\'s last answer; "holder killed" includes waiting out its 2 s lease',
+      formatTable(
+        ['store', 'token req', 'failures', 'killed', 'drain ms', 'calls/s'],
+        results.fleet.map((row) => {
+          const survivors = processes - (row.rounds[0]?.killed ?? 0);
+          return [
+            row.scenario,
+            row.tokenRequests,
+            row.failures,
+            row.rounds[0]?.killed ?? 0,
+            integer(row.drainMs),
+            integer((survivors * callsPerProcess) / (row.drainMs / 1000)),
+          ];
+        }),
+      ),
+    );
+  }
   return out.join('\n');
 }
