@@ -57,7 +57,7 @@ export async function withLease<R>(
   const renewal = setInterval(
     () => {
       commands
-        .eval(RENEW, [keys.lease, keys.fence], leaseArguments(lease), 'renewing the refresh lease')
+        .eval(RENEW, [keys.lease], [lease.value, String(options.leaseMs)], 'renewing the refresh lease')
         .catch(() => {
           // Redis unreachable for a moment: the next renewal or the fenced write decides.
         });

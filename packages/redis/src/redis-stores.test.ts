@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { isOAuthClientError, type OAuthClientError, tokenKey } from '@mcp-oauth/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStores, type RedisStores, type RedisStoresOptions } from './index.js';
+import { RENEW } from './scripts.js';
 import {
   CLIENT,
   connect,
@@ -463,6 +464,19 @@ describe('the refresh lease', () => {
     await expect(b.tokens.lock!(KEY, async () => 'after the dead holder')).resolves.toBe(
       'after the dead holder',
     );
+  });
+
+  it('is not revived by a renewal that reaches Redis after the release (a retried one)', async () => {
+    const a = stores();
+    let leaseKey = '';
+    let value = '';
+    await a.tokens.lock!(KEY, async () => {
+      leaseKey = (await redis.keys(`${a.prefix}:*:lease`))[0]!;
+      value = (await redis.get(leaseKey))!;
+    });
+    expect(value).toMatch(/^1:[0-9a-f-]{36}$/);
+    expect(await redis.sendCommand(['EVAL', RENEW.source, '1', leaseKey, value, '10000'])).toBe(0);
+    expect(await redis.exists(leaseKey)).toBe(0);
   });
 
   it('is released when the task fails, so the next caller gets in at once', async () => {

@@ -32,26 +32,13 @@ return {1, fence}
 `);
 
 /**
- * The condition every write under a lease checks: the lease is still ours, or it lapsed and no
- * lease was granted since (then nobody else can have refreshed, and the write is safe; the lease
- * is taken back). KEYS: lease, fence counter. ARGV[1]: `<fence>:<owner>`, ARGV[2]: fence, ARGV[3]: ms.
+ * Keeps the lease alive while its holder works. KEYS: lease. ARGV: `<fence>:<owner>`, ms. Returns 1,
+ * or 0 when the lease is no longer the caller's. It never takes a lapsed lease back: a renewal
+ * retried after a lost connection may arrive after the release, and must not revive the lease.
  */
-const STILL_HOLDING = `
-local function holding()
-  local holder = redis.call('GET', KEYS[1])
-  if holder == ARGV[1] then return true end
-  if holder then return false end
-  if redis.call('GET', KEYS[2]) ~= ARGV[2] then return false end
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-  return true
-end
-`;
-
-/** Keeps the lease alive while its holder works. Same keys and arguments; returns 1 or 0. */
-export const RENEW = script(`${STILL_HOLDING}
-if not holding() then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+export const RENEW = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 `);
 
 /** Compare-and-delete: only the holder's own lease goes. KEYS: lease. ARGV: `<fence>:<owner>`. */
@@ -61,12 +48,18 @@ return 0
 `);
 
 /**
- * A token write fenced by the lease. KEYS: lease, fence counter, record. ARGV 1–3 as above,
- * ARGV[4]: `set` or `delete`, ARGV[5]: the record. Returns 1 when written, 0 when a newer lease
- * exists (the write is refused: its holder may have stored newer tokens).
+ * A token write fenced by the lease. KEYS: lease, fence counter, record. ARGV: `<fence>:<owner>`,
+ * fence, lease ms, `set` or `delete`, the record. It writes while the lease is still the caller's,
+ * or when it lapsed and no lease was granted since (nobody else can have refreshed; the caller takes
+ * the lease back). Returns 1 when written, 0 when a newer lease exists: its holder may have stored
+ * newer tokens, and the write is refused.
  */
-export const FENCED_WRITE = script(`${STILL_HOLDING}
-if not holding() then return 0 end
+export const FENCED_WRITE = script(`
+local holder = redis.call('GET', KEYS[1])
+if holder ~= ARGV[1] then
+  if holder or redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+end
 if ARGV[4] == 'set' then
   redis.call('SET', KEYS[3], ARGV[5])
 else
