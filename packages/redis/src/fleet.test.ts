@@ -66,7 +66,7 @@ describe(`${PROCESSES} processes × ${CALLS} concurrent calls on an expired toke
     // Every call went out with the one new token: none was refused, none used another token.
     expect(storm.mcpResponses).toEqual({ 200: PROCESSES * CALLS });
     expect(storm.accessTokensUsed).toBe(1);
-    const grant = await checkGrant(servers, store, seeded.key);
+    const grant = await checkGrant(servers, store, seeded);
     expect(grant).toMatchObject({ mcpStatus: 200, refreshStatus: 200 });
     expect(grant.refreshToken).not.toBe(seeded.refreshToken);
   });
@@ -86,7 +86,7 @@ describe(`${PROCESSES} processes × ${CALLS} concurrent calls on an expired toke
     expect(storm.failures).toEqual({});
     expect(storm.succeeded).toBe((PROCESSES - 1) * CALLS);
     expect(storm.authorizations).toBe(0);
-    expect(await checkGrant(servers, store, seeded.key)).toMatchObject({
+    expect(await checkGrant(servers, store, seeded)).toMatchObject({
       mcpStatus: 200,
       refreshStatus: 200,
     });
@@ -111,7 +111,7 @@ describe(`${PROCESSES} processes × ${CALLS} concurrent calls on an expired toke
     expect(storm.authorizations).toBe(1);
     expect(storm.failures).toEqual({});
     expect(storm.succeeded).toBe((PROCESSES - 1) * CALLS);
-    const grant = await checkGrant(servers, store, seeded.key);
+    const grant = await checkGrant(servers, store, seeded);
     expect(grant).toMatchObject({ mcpStatus: 200, refreshStatus: 200 });
   });
 
@@ -137,7 +137,7 @@ describe(`${PROCESSES} processes × ${CALLS} concurrent calls on an expired toke
     expect(storm.tokenResponses).toEqual([200]);
     expect(storm.failures).toEqual({});
     expect(storm.succeeded).toBe(PROCESSES * CALLS);
-    expect(await checkGrant(servers, store, seeded.key)).toMatchObject({
+    expect(await checkGrant(servers, store, seeded)).toMatchObject({
       mcpStatus: 200,
       refreshStatus: 200,
     });
@@ -152,7 +152,7 @@ describe(`${PROCESSES} processes × ${CALLS} concurrent calls on an expired toke
       expect(storm.tokenResponses).toEqual([200]);
       expect(storm.failures).toEqual({});
       expect(storm.succeeded).toBe(PROCESSES * CALLS);
-      expect(await checkGrant(servers, store, seeded.key)).toMatchObject({
+      expect(await checkGrant(servers, store, seeded)).toMatchObject({
         mcpStatus: 200,
         refreshStatus: 200,
       });

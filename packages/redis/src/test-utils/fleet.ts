@@ -84,6 +84,8 @@ export async function openStores(store: FleetStore): Promise<{ stores: OAuthStor
 export interface SeededGrant {
   /** The engine's key of the grant's tokens. */
   readonly key: string;
+  /** The client the user authorized (registered dynamically, public). */
+  readonly clientId: string;
   /** The refresh token the store holds now (before the storm). */
   readonly refreshToken: string;
 }
@@ -114,7 +116,7 @@ export async function seedGrant(servers: FleetServers, store: FleetStore): Promi
     await opened.stores.tokens.set(key, expired);
     // The resource server agrees: the token has expired.
     servers.resource.expire(stored.accessToken);
-    return { key, refreshToken: stored.refreshToken! };
+    return { key, clientId: info.clientId, refreshToken: stored.refreshToken! };
   } finally {
     opened.close();
   }
@@ -130,18 +132,19 @@ export interface GrantCheck {
 }
 
 /** Whether the grant in the store still works: its access token, then its refresh token. */
-export async function checkGrant(servers: FleetServers, store: FleetStore, key: string): Promise<GrantCheck> {
+export async function checkGrant(
+  servers: FleetServers,
+  store: FleetStore,
+  grant: SeededGrant,
+): Promise<GrantCheck> {
   const opened = await openStores(store);
   let stored: StoredTokens | undefined;
-  let clientId: string | undefined;
   try {
-    stored = await opened.stores.tokens.get(key);
-    clientId = (JSON.parse(key) as string[])[2];
+    stored = await opened.stores.tokens.get(grant.key);
   } finally {
     opened.close();
   }
-  if (stored === undefined || clientId === undefined)
-    return { mcpStatus: 0, refreshStatus: 0, refreshToken: undefined };
+  if (stored === undefined) return { mcpStatus: 0, refreshStatus: 0, refreshToken: undefined };
   const mcp = await fetch(servers.resource.url, {
     method: 'POST',
     headers: {
@@ -158,7 +161,7 @@ export async function checkGrant(servers: FleetServers, store: FleetStore, key: 
     body: new URLSearchParams({
       grant_type: 'refresh_token',
       refresh_token: stored.refreshToken ?? '',
-      client_id: clientId,
+      client_id: grant.clientId,
     }),
   });
   await refresh.body?.cancel();
