@@ -137,7 +137,11 @@ export class AuthorizationRequiredError extends OAuthClientError {
 
   constructor(
     message: string,
-    options: { authorizationUrl?: string; state?: string; cause?: OAuthClientError } = {},
+    options: {
+      authorizationUrl?: string | undefined;
+      state?: string | undefined;
+      cause?: OAuthClientError | undefined;
+    } = {},
   ) {
     super('authorization_required', message, { cause: options.cause });
     Object.defineProperty(this, 'authorizationUrl', { value: options.authorizationUrl, enumerable: false });

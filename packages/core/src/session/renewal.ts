@@ -3,7 +3,12 @@
  * callers — in this session, in other sessions sharing the stores, and in other processes when the
  * token store can lock — share one operation per grant.
  */
-import { isOAuthClientError, type OAuthClientError, oauthError } from '../errors.js';
+import {
+  AuthorizationRequiredError,
+  isOAuthClientError,
+  type OAuthClientError,
+  oauthError,
+} from '../errors.js';
 import type { StoredTokens } from '../stores.js';
 import { requestToken, type TokenGrant } from '../token.js';
 import type { TokenSet } from '../types.js';
@@ -71,6 +76,7 @@ export async function refreshOrRegrant(
   signal: AbortSignal | undefined,
 ): Promise<StoredTokens> {
   const tokens = state.tokens;
+  let rejected: OAuthClientError | undefined;
   if (tokens?.refreshToken !== undefined) {
     try {
       return await refresh(state, binding, tokens, signal);
@@ -78,12 +84,24 @@ export async function refreshOrRegrant(
       if (!isOAuthClientError(error, 'token_request_failed') || error.oauthError !== 'invalid_grant') {
         throw wrapRefreshError(error);
       }
+      rejected = error;
       state.config.logger.debug('session.refresh_token_rejected', { issuer: binding.discovery.issuer });
       state.tokens = undefined;
       await state.config.stores.tokens.delete(tokenKeyOf(binding));
     }
   }
-  return state.grant.obtain(state, binding, { scopes: tokens?.requestedScopes, signal });
+  try {
+    return await state.grant.obtain(state, binding, { scopes: tokens?.requestedScopes, signal });
+  } catch (error) {
+    // A headless process learns why the user is needed again: the refresh token was refused.
+    if (rejected !== undefined && error instanceof AuthorizationRequiredError && error.cause === undefined) {
+      throw new AuthorizationRequiredError(
+        'the refresh token was rejected (invalid_grant); the user must authorize this client again',
+        { authorizationUrl: error.authorizationUrl, state: error.state, cause: rejected },
+      );
+    }
+    throw error;
+  }
 }
 
 function refresh(

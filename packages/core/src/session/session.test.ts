@@ -913,3 +913,28 @@ describe('OAuthSession: options', () => {
     expect(json(200, {}).status).toBe(200);
   });
 });
+
+describe('OAuthSession: a headless process whose refresh token is refused', () => {
+  it('throws authorization_required caused by the invalid_grant', async () => {
+    const stores = createMemoryStores();
+    const { server, session } = setup({}, { stores });
+    await call(session, server);
+    const headless = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      client: { clientName: 'test client', redirectUris: [REDIRECT] },
+      stores,
+      clock: () => server.now,
+    });
+    server.accessTokens.clear();
+    server.validRefreshTokens.clear();
+    const failure = await call(headless, server).catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      code: 'authorization_required',
+      cause: { code: 'token_request_failed', oauthError: 'invalid_grant' },
+    });
+    expect((failure as { authorizationUrl?: string }).authorizationUrl).toMatch(
+      /^https:\/\/auth\.example\.com\/authorize\?/,
+    );
+  });
+});
