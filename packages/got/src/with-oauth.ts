@@ -5,7 +5,7 @@ import type { AfterResponseHook, Got, Method, Options, Response } from 'got';
 import { createGotHttpClient } from './http-client.js';
 import { redactSent } from './redaction.js';
 
-/** What the hooks keep about one call of the instance; got copies it into the call's retries and redirects. */
+/** What the hooks keep about one call of the instance (got copies it into the call's retries and hops). */
 interface Call {
   /** A send of this adapter's own, for a step of another call: the hooks leave it alone. */
   readonly nested?: true;
