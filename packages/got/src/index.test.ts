@@ -224,6 +224,20 @@ describe.each(GOT_VERSIONS)('$name', ({ name, got }) => {
       expect(beforeRetry).toHaveBeenCalledTimes(1);
     });
 
+    it("follows a redirect answered to got's own retry, hop by hop", async () => {
+      const retrying = got.extend({
+        retry: { limit: 1, calculateDelay: ({ computedValue }) => Math.min(computedValue, 1) },
+      });
+      const { server, client } = await authorized(got, { instance: retrying });
+      const replies = [{ status: 503 }, { status: 302, headers: { location: server.url('/mcp/b') } }];
+      server.respondWith('/mcp/a', () => replies.shift() ?? { status: 500 });
+      const response = await client(server.url('/mcp/a'));
+      expect(response.statusCode).toBe(200);
+      expect(response.url).toBe(server.url('/mcp/b'));
+      const token = `Bearer ${server.issuedTokens[0]!.accessToken}`;
+      expect(server.requestsTo('/mcp/b').map((record) => record.headers.authorization)).toEqual([token]);
+    });
+
     it('runs earlier afterResponse hooks on every response, later ones once, on the last', async () => {
       const calls: string[] = [];
       const record = (label: string) => (response: Response) => {

@@ -10,6 +10,8 @@ interface Call {
   /** A send of this adapter's own, for a step of another call: the hooks leave it alone. */
   readonly nested?: true;
   request?: ResourceRequest;
+  /** The caller's own redirect mode (its first send sets `followRedirect: false` inside the resource). */
+  redirect?: 'follow' | 'manual';
   /** The session left redirects to got (outside the protected resource): got's hops need nothing. */
   nativeRedirects?: boolean;
   /** A `FormData` body as given, before got turned it into a one-shot stream. */
@@ -76,12 +78,13 @@ export function withOAuth<T extends Got>(instance: T, session: OAuthSessionInput
           // this adapter's own sends and got's redirect hops outside the resource need nothing.
           const call = callOf(options);
           if (call.nested || call.nativeRedirects) return;
+          call.redirect ??= options.followRedirect === false ? 'manual' : 'follow';
           const request = await oauth
             .beginRequest({
               method: options.method,
               url: String(options.url),
               signal: options.signal,
-              redirect: options.followRedirect === false ? 'manual' : 'follow',
+              redirect: call.redirect,
               replayableBody: call.form !== undefined || isReplayable(options.body),
             })
             .catch(failed(call));
