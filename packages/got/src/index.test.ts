@@ -119,6 +119,34 @@ describe.each(GOT_VERSIONS)('$name', ({ name, got }) => {
     });
   });
 
+  describe('several sessions, other hosts', () => {
+    it("leaves the caller's own Authorization alone outside the resource", async () => {
+      const { echo, client } = await authorized(got);
+      await client(echo.url('/api'), { headers: { authorization: 'token app-key' } });
+      expect(echo.requests.map((record) => record.headers.authorization)).toEqual(['token app-key']);
+    });
+
+    it('authorizes two MCP servers through one instance extended twice', async () => {
+      const first = await setup(got);
+      const second = await setup(got);
+      const both = withOAuth(withOAuth(got, first.session), second.session);
+      expect((await both(first.server.mcpUrl)).statusCode).toBe(200);
+      expect((await both.post(second.server.url('/mcp/tools'), { json: { a: 1 } })).statusCode).toBe(200);
+      expect((await both(first.server.url('/mcp/again'))).statusCode).toBe(200);
+      const sent = (server: TestServer, path: string) =>
+        server.requestsTo(path).map((record) => record.headers.authorization?.split(' ')[1]);
+      const [firstToken, secondToken] = [first.server, second.server].map(
+        (server) => server.issuedTokens[0]?.accessToken,
+      );
+      expect(sent(first.server, '/mcp')).toEqual([undefined, firstToken]);
+      expect(sent(first.server, '/mcp/again')).toEqual([firstToken]);
+      expect(sent(second.server, '/mcp/tools')).toEqual([undefined, secondToken]);
+      // The first session sees the second server's 401 before the second session handles it.
+      expect(first.warnings.map((warning) => warning.event)).toEqual(['session.outside_scope']);
+      expect(second.warnings).toEqual([]);
+    });
+  });
+
   describe('redirects', () => {
     for (const dpopMode of [false, true]) {
       const kind = dpopMode ? 'DPoP' : 'Bearer';

@@ -1,9 +1,13 @@
 // Every ```ts block of README.md, verbatim (readme.test.ts checks they match), so that
 // `tsc -p tsconfig.test.json` typechecks the README, and readme.test.ts runs it against real MCP
 // servers. Only the declarations below are extra: the test provides them at run time.
+import type { OAuthSession } from '@mcp-oauth/core';
+
 declare function openBrowserAndWaitForRedirect(url: string): Promise<string>;
 declare const proxyAgent: import('node:https').Agent;
 declare const clientSecret: string;
+declare const githubSession: OAuthSession;
+declare const linearSession: OAuthSession;
 
 import { withOAuth } from '@mcp-oauth/got';
 import got from 'got';
@@ -40,10 +44,12 @@ const proxied = withOAuth(got.extend({ agent: { https: proxyAgent } }), {
   authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
 });
 
+const [github, linear] = [githubSession, linearSession].map((session) => withOAuth(got, session));
+
 const machine = withOAuth(got, {
   serverUrl: 'https://mcp.example.com/mcp',
   grant: { type: 'client_credentials' },
   client: { preRegistered: [{ issuer: 'https://auth.example.com', clientId: 'ci', clientSecret }] },
 });
 
-export { machine, proxied, tools };
+export { github, linear, machine, proxied, tools };

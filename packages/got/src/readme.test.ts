@@ -32,6 +32,7 @@ async function runExample(serverUrl: string): Promise<string[]> {
   vi.stubGlobal('openBrowserAndWaitForRedirect', (url: string) => followAuthorization(url));
   vi.stubGlobal('proxyAgent', new Agent());
   vi.stubGlobal('clientSecret', 'unused');
+  for (const name of ['githubSession', 'linearSession']) vi.stubGlobal(name, { beginRequest() {} });
   vi.resetModules();
   const { tools } = (await import('./readme.example.js')) as { tools: Array<{ name: string }> };
   return tools.map((tool) => tool.name);
