@@ -1,3 +1,4 @@
+import { Agent as HttpAgent } from 'node:http';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { isOAuthClientError, OAuthSession, type OAuthSessionOptions } from '@mcp-oauth/core';
@@ -70,14 +71,23 @@ function secretsOf(server: TestServer): string[] {
   ];
 }
 
-/** The ways an application prints an error (or a response: not JSON, it is circular), checked for every secret. */
+/** `JSON.stringify` as a logger calls it: '' for what cannot be serialised (a response, an agent). */
+function json(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** The ways an application prints an error or a response, each checked for every secret. */
 function expectNoSecret(value: unknown, secrets: readonly string[]): void {
   expect(secrets.length).toBeGreaterThan(0);
   const { request, response } = value as { request?: unknown; response?: { request?: unknown } };
   const printed = [
     inspect(value, { depth: 8 }),
     inspect(value, { depth: 8, showHidden: true }),
-    value instanceof Error ? JSON.stringify(value) : '',
+    json(value),
     inspect(request, { depth: 8, showHidden: true }),
     inspect(response, { depth: 8, showHidden: true }),
     inspect(response?.request, { depth: 8, showHidden: true }),
@@ -343,6 +353,26 @@ describe.each(GOT_VERSIONS)('$name', ({ name, got }) => {
         expectNoSecret(error, secretsOf(server));
       });
     }
+
+    it('an abort while the request waits for a socket rejects with an error that carries no token', async () => {
+      const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+      cleanups.push(() => agent.destroy());
+      const { server, client } = await authorized(got, { instance: got.extend({ agent: { http: agent } }) });
+      const gate = server.hold('/mcp/busy');
+      const busy = client(server.url('/mcp/busy'));
+      await gate.reached;
+      const controller = new AbortController();
+      const queued = failure(client(server.url('/mcp/queued'), { signal: controller.signal }));
+      await vi.waitFor(() => expect(Object.values(agent.requests).flat()).toHaveLength(1));
+      controller.abort();
+      const error = await queued;
+      expect(error.name).toBe('AbortError');
+      expect(server.count('/mcp/queued')).toBe(0);
+      // The agent in the error's options holds the request in flight on its socket: let it end first.
+      gate.release();
+      await busy;
+      expectNoSecret(error, secretsOf(server));
+    });
 
     it('a timeout in flight rejects with an error that carries no token', async () => {
       const { server, client } = await authorized(got);

@@ -1,5 +1,5 @@
 import {
-  isCredentialHeader,
+  CREDENTIAL_HEADER_NAMES,
   REDACTED,
   redactCredentialHeaders,
   redactRawHeaders,
@@ -32,13 +32,23 @@ export function redactSent(target: unknown, depth = 0): void {
   redactSent(sent.response, depth + 1);
 }
 
+/**
+ * Node's `ClientRequest`: the head it wrote (`_header`, and `outputData` until a socket takes it),
+ * the headers it was given (`[kOutHeaders]`: name → [name, value]) and its options while it waits
+ * for a socket.
+ */
 function redactClientRequest(request: unknown): void {
   if (typeof request !== 'object' || request === null) return;
-  const raw = request as { _header?: unknown } & Record<symbol, Record<string, unknown> | undefined>;
+  const raw = request as { _header?: unknown; outputData?: unknown } & Record<symbol, unknown>;
   if (typeof raw._header === 'string') raw._header = redactRawHeaders(raw._header);
-  const stored =
-    raw[Object.getOwnPropertySymbols(raw).find((symbol) => symbol.description === 'kOutHeaders')!];
-  for (const [name, entry] of Object.entries(stored ?? {})) {
-    if (isCredentialHeader(name) && Array.isArray(entry)) entry[1] = REDACTED;
+  for (const chunk of Array.isArray(raw.outputData) ? (raw.outputData as Array<{ data?: unknown }>) : []) {
+    if (typeof chunk.data === 'string') chunk.data = redactRawHeaders(chunk.data);
+  }
+  for (const symbol of Object.getOwnPropertySymbols(raw)) {
+    const value = raw[symbol] as (Record<string, unknown> & { headers?: unknown }) | null | undefined;
+    if (symbol.description !== 'kOutHeaders') redactCredentialHeaders(value?.headers);
+    else
+      for (const name of CREDENTIAL_HEADER_NAMES)
+        (value?.[name] as unknown[] | undefined)?.splice(1, 1, REDACTED);
   }
 }
