@@ -48,7 +48,7 @@ function harnessFor(name: string, got: Got): AdapterHarness {
             const response = (error as { name?: string; response?: { statusCode: number; body: unknown } })
               .response;
             if ((error as Error).name === 'HTTPError' && response !== undefined) {
-              return { status: response.statusCode, body: String(response.body) };
+              return { status: response.statusCode, body: String(response.body), raised: error };
             }
             return { error };
           }
@@ -57,6 +57,7 @@ function harnessFor(name: string, got: Got): AdapterHarness {
     },
     createHttpClient: (harnessOptions) =>
       createGotHttpClient(got.extend({ headers: { ...harnessOptions?.defaultHeaders } })),
+    throwsHttpErrors: true,
     replayableBodies: ['json', 'text', 'urlsearchparams', 'formdata', 'bytes'],
   };
 }

@@ -1,6 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { type OAuthHttpClient, type OAuthHttpResponse, readTextWithLimit } from '@mcp-oauth/core';
-import type { Got, Hooks } from 'got';
+import { type OAuthHttpClient, readTextWithLimit } from '@mcp-oauth/core/adapter';
+import type { Got } from 'got';
 
 /**
  * An `OAuthHttpClient` that sends the engine's discovery, registration, token and revocation
@@ -9,11 +10,11 @@ import type { Got, Hooks } from 'got';
  * `searchParams`, credentials, cookie jar and cache are not used: only the engine's headers are sent.
  */
 export function createGotHttpClient(instance?: Got): OAuthHttpClient {
-  let derived: Promise<Got> | undefined;
+  let transport: Promise<Got> | undefined;
   return {
     async send(request) {
-      derived ??= transportOf(instance);
-      const stream = (await derived).stream(request.url, {
+      transport ??= transportOf(instance);
+      const stream = (await transport).stream(request.url, {
         method: request.method,
         headers: request.headers,
         // In stream mode got waits for a POST body to be written: always give it one.
@@ -23,18 +24,16 @@ export function createGotHttpClient(instance?: Got): OAuthHttpClient {
         throwHttpErrors: false,
         retry: { limit: 0 },
       });
-      const response = await new Promise<{ statusCode: number; headers: Record<string, unknown> }>(
-        (resolve, reject) => {
-          stream.once('response', resolve);
-          stream.once('error', reject);
-        },
-      );
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        stream.once('response', resolve).once('error', reject);
+      });
       // core's reader stops (and cancels the stream) past the limit with `response_too_large`.
-      const body = await readTextWithLimit(
-        Readable.toWeb(stream) as ReadableStream<Uint8Array>,
-        request.maxResponseBytes,
+      const web = Readable.toWeb(stream) as ReadableStream<Uint8Array>;
+      const body = await readTextWithLimit(web, request.maxResponseBytes);
+      const headers = Object.entries(response.headers).flatMap(([name, value]) =>
+        value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]],
       );
-      return { status: response.statusCode, headers: flatten(response.headers), body };
+      return { status: response.statusCode ?? 0, headers: Object.fromEntries(headers), body };
     },
   };
 }
@@ -44,26 +43,18 @@ async function transportOf(instance: Got | undefined): Promise<Got> {
   const base = instance ?? (await import('got')).default;
   const userAgent = base.defaults.options.headers['user-agent'];
   const transport = base.extend({ mutableDefaults: true });
-  const options = transport.defaults.options;
-  // Assignments outside `extend` replace a value instead of merging into it.
-  options.headers = userAgent === undefined ? {} : { 'user-agent': userAgent };
-  options.hooks = Object.fromEntries(
-    Object.keys(options.hooks).map((event) => [event, []]),
-  ) as unknown as Hooks;
   transport.defaults.handlers.length = 0;
-  options.prefixUrl = '';
-  options.searchParams = undefined;
-  options.username = '';
-  options.password = '';
-  options.cookieJar = undefined;
-  options.cache = undefined;
+  const { hooks } = transport.defaults.options;
+  // Assignments outside `extend` replace a value instead of merging into it.
+  Object.assign(transport.defaults.options, {
+    headers: userAgent === undefined ? {} : { 'user-agent': userAgent },
+    hooks: Object.fromEntries(Object.keys(hooks).map((event) => [event, []])),
+    prefixUrl: '',
+    searchParams: undefined,
+    username: '',
+    password: '',
+    cookieJar: undefined,
+    cache: undefined,
+  });
   return transport;
-}
-
-function flatten(headers: Record<string, unknown>): OAuthHttpResponse['headers'] {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return flat;
 }

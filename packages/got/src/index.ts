@@ -1,2 +1,2 @@
-export { type OAuthHooks, oauthHooks, withOAuth } from './hooks.js';
 export { createGotHttpClient } from './http-client.js';
+export { withOAuth } from './with-oauth.js';

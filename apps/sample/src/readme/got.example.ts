@@ -11,14 +11,14 @@ const options = {
   authorizationHandler: loopback.handler,
 };
 
-import { createGotHttpClient, withOAuth } from '@mcp-oauth/got';
+import { withOAuth } from '@mcp-oauth/got';
 import got from 'got';
 
-const app = got.extend({ headers: { accept: 'application/json, text/event-stream' } });
-const session = new OAuthSession({ ...options, httpClient: createGotHttpClient(app) });
-const mcp = withOAuth(app, session);
+const mcp = withOAuth(got.extend({ headers: { accept: 'application/json, text/event-stream' } }), options);
 
-const body = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
-const tools = await mcp.post(serverUrl, { json: body }).json();
+const params = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'me', version: '1' } };
+// The answer is JSON, or an SSE stream: packages/got/README.md reads both.
+const { body } = await mcp.post(serverUrl, { json: { jsonrpc: '2.0', id: 1, method: 'initialize', params } });
 
-export { tools };
+// The shared setup imports OAuthSession for the snippets that build one; this one passes options.
+export { body, OAuthSession };
