@@ -45,3 +45,26 @@ export function redactRawHeaders(text: string): string {
     (_line, name: string) => `${name}: ${REDACTED}`,
   );
 }
+
+/**
+ * Replaces credentials in a request object an HTTP library keeps after sending: Node's
+ * `ClientRequest` (the head it wrote, `_header`, and `outputData` until a socket takes it; the
+ * headers it was given, `[kOutHeaders]`: name → [name, value]; its options while it waits for a
+ * socket), or a fetch `Request` (its headers). Plain property work: nothing here needs Node.
+ */
+export function redactSentRequest(request: unknown): void {
+  if (typeof request !== 'object' || request === null) return;
+  const raw = request as { _header?: unknown; outputData?: unknown; headers?: unknown } & Record<symbol, unknown>;
+  if (typeof raw._header === 'string') raw._header = redactRawHeaders(raw._header);
+  for (const chunk of Array.isArray(raw.outputData) ? (raw.outputData as Array<{ data?: unknown }>) : []) {
+    if (typeof chunk.data === 'string') chunk.data = redactRawHeaders(chunk.data);
+  }
+  redactCredentialHeaders(raw.headers);
+  for (const symbol of Object.getOwnPropertySymbols(raw)) {
+    const value = raw[symbol] as (Record<string, unknown> & { headers?: unknown }) | null | undefined;
+    if (symbol.description !== 'kOutHeaders') redactCredentialHeaders(value?.headers);
+    else {
+      for (const name of CREDENTIAL_HEADER_NAMES) (value?.[name] as unknown[] | undefined)?.splice(1, 1, REDACTED);
+    }
+  }
+}

@@ -12,7 +12,13 @@ export {
   type OAuthHttpResponse,
   type RedirectPolicy,
 } from '../http.js';
-export { isCredentialHeader, REDACTED, redactCredentialHeaders, redactRawHeaders } from '../redaction.js';
+export {
+  isCredentialHeader,
+  REDACTED,
+  redactCredentialHeaders,
+  redactRawHeaders,
+  redactSentRequest,
+} from '../redaction.js';
 export { CREDENTIAL_HEADER_NAMES, MAX_REDIRECTS } from '../redirect-policy.js';
 export {
   attachSession,
