@@ -21,6 +21,8 @@ export interface AuthorizationServerMetadata {
   readonly revocation_endpoint?: string;
   readonly introspection_endpoint?: string;
   readonly jwks_uri?: string;
+  /** RFC 8628 §4. */
+  readonly device_authorization_endpoint?: string;
   readonly scopes_supported?: readonly string[];
   readonly response_types_supported?: readonly string[];
   readonly grant_types_supported?: readonly string[];
