@@ -60,6 +60,8 @@ export interface ClientInformation {
   readonly clientSecretExpiresAt?: number;
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   readonly redirectUris: readonly string[];
+  /** The grant types a dynamic registration was made for; absent when unknown. */
+  readonly grantTypes?: readonly string[];
   readonly source: 'pre-registered' | 'metadata-document' | 'dynamic';
   readonly registrationAccessToken?: string;
   readonly registrationClientUri?: string;
