@@ -8,7 +8,7 @@ import { type GrantOptions, isOAuthClientError, OAuthClientError, OAuthSession }
 import { canonicalResourceUrl } from '@mcp-oauth/core/protocol';
 import { createFetchHttpClient } from '@mcp-oauth/fetch';
 import { createFileStores, createLoopbackAuthorizationHandler, type FileStores } from '@mcp-oauth/node';
-import { CommandError } from './errors.js';
+import { UsageError } from './errors.js';
 import { type DebugLog, oauthLogger } from './log.js';
 import { createOpener, printDeviceCode } from './prompt.js';
 import type { LoginMethod } from './servers.js';
@@ -41,20 +41,16 @@ export interface OpenSession {
 
 /** The canonical form of a server URL (what the session and the stores key it by), or an error. */
 export function parseServerUrl(value: string | undefined): string {
-  if (value === undefined || value === '') throw new CommandError('a server URL is required');
+  if (value === undefined || value === '') throw new UsageError('a server URL is required');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new CommandError(
-      `"${value}" is not a URL`,
-      'Give the full URL of the MCP server, e.g. https://mcp.example.com/mcp',
-    );
+    throw new UsageError(`"${value}" is not a URL: give the full URL of the MCP server, e.g. https://mcp.example.com/mcp`);
   }
-  if (url.username !== '' || url.password !== '')
-    throw new CommandError('the server URL must not contain credentials');
+  if (url.username !== '' || url.password !== '') throw new UsageError('the server URL must not contain credentials');
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new CommandError(`"${value}" is not an http(s) URL`);
+    throw new UsageError(`a ${url.protocol} URL is not an MCP server: give its https URL`);
   }
   return new URL(canonicalResourceUrl(url)).href; // exactly session.serverUrl.href
 }
