@@ -46,12 +46,16 @@ describe('mcp-oauth', () => {
     const help = await run('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: mcp-oauth <command> [options]');
-    for (const command of COMMANDS) expect(help.stdout).toContain(`  ${command.name.padEnd(8)} ${command.summary}`);
+    for (const command of COMMANDS)
+      expect(help.stdout).toContain(`  ${command.name.padEnd(8)} ${command.summary}`);
     expect((await run()).code).toBe(2);
   });
 
   it.each(COMMANDS.map((command) => command.name))('has --help for %s', async (name) => {
-    for (const args of [[name, '--help'], ['help', name]]) {
+    for (const args of [
+      [name, '--help'],
+      ['help', name],
+    ]) {
       const result = await run(...args);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: mcp-oauth ${name}\\b`));
@@ -70,7 +74,10 @@ describe('mcp-oauth', () => {
     [['login'], 'mcp-oauth: a server URL is required'],
     [['login', 'not a url'], 'mcp-oauth: "not a url" is not a URL'],
     [['token', 'ftp://mcp.example.com/mcp'], 'mcp-oauth: a ftp: URL is not an MCP server'],
-    [['token', 'https://user:pass@mcp.example.com/mcp'], 'mcp-oauth: the server URL must not contain credentials'],
+    [
+      ['token', 'https://user:pass@mcp.example.com/mcp'],
+      'mcp-oauth: the server URL must not contain credentials',
+    ],
     [['call', 'https://mcp.example.com/mcp'], 'mcp-oauth: call needs a server URL and a tool name'],
     [['call', 'https://mcp.example.com/mcp', 'echo', '[1]'], 'the tool arguments must be a JSON object'],
     [['status', 'extra'], 'mcp-oauth: status takes no arguments'],
@@ -104,7 +111,9 @@ describe('mcp-oauth', () => {
     await writeFile(join(directory, 'servers.json'), '{ not json');
     const result = await run('status');
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`mcp-oauth: ${join(directory, 'servers.json')} is not valid JSON; delete it and sign in again\n`);
+    expect(result.stderr).toBe(
+      `mcp-oauth: ${join(directory, 'servers.json')} is not valid JSON; delete it and sign in again\n`,
+    );
   });
 
   it('takes --config-dir over $MCP_OAUTH_CONFIG_DIR', async () => {

@@ -26,13 +26,22 @@ beforeAll(async () => {
   }
   project = join(directory, 'project');
   await mkdir(project);
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'project', version: '1.0.0', private: true }));
-  const tarballs = (await readdir(directory)).filter((file) => file.endsWith('.tgz')).map((file) => join(directory, file));
+  await writeFile(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'project', version: '1.0.0', private: true }),
+  );
+  const tarballs = (await readdir(directory))
+    .filter((file) => file.endsWith('.tgz'))
+    .map((file) => join(directory, file));
   expect(tarballs).toHaveLength(WORKSPACE_PACKAGES.length);
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', ...tarballs], {
-    cwd: project,
-    env: { ...process.env, npm_config_update_notifier: 'false' },
-  });
+  await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', ...tarballs],
+    {
+      cwd: project,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    },
+  );
 }, 300_000);
 
 afterAll(async () => {

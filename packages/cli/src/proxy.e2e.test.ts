@@ -45,9 +45,8 @@ async function startProxy(): Promise<{ client: Client; stderr: () => string }> {
     stderr: 'pipe',
   });
   let stderr = '';
-  transport.stderr?.setEncoding('utf8' as BufferEncoding);
-  transport.stderr?.on('data', (chunk: string) => {
-    stderr += chunk;
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
   });
   const client = new Client({ name: 'proxy-test', version: '0' });
   await client.connect(transport);
@@ -186,7 +185,11 @@ describe('mcp-oauth proxy on raw stdio', () => {
     expect(JSON.parse(stdout)).toEqual({
       jsonrpc: '2.0',
       id: 7,
-      error: { code: -32000, message: 'mcp-oauth: the request could not be sent to the MCP server', data: {} },
+      error: {
+        code: -32000,
+        message: 'mcp-oauth: the request could not be sent to the MCP server',
+        data: {},
+      },
     });
   });
 });

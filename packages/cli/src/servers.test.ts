@@ -46,6 +46,8 @@ describe('servers.json', () => {
     );
     expect(await readServers(directory)).toEqual([]);
     await writeFile(join(directory, 'servers.json'), JSON.stringify({ version: 1 }));
-    await expect(readServers(directory)).rejects.toThrow('has no "servers" list; delete it and sign in again');
+    await expect(readServers(directory)).rejects.toThrow(
+      'has no "servers" list; delete it and sign in again',
+    );
   });
 });

@@ -46,9 +46,12 @@ export function parseServerUrl(value: string | undefined): string {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`"${value}" is not a URL: give the full URL of the MCP server, e.g. https://mcp.example.com/mcp`);
+    throw new UsageError(
+      `"${value}" is not a URL: give the full URL of the MCP server, e.g. https://mcp.example.com/mcp`,
+    );
   }
-  if (url.username !== '' || url.password !== '') throw new UsageError('the server URL must not contain credentials');
+  if (url.username !== '' || url.password !== '')
+    throw new UsageError('the server URL must not contain credentials');
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new UsageError(`a ${url.protocol} URL is not an MCP server: give its https URL`);
   }
