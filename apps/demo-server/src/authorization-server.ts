@@ -17,13 +17,21 @@ import Provider, {
 import { mountInteractions } from './interactions.js';
 import { createMemoryAdapterFactory } from './memory-adapter.js';
 import type { DemoEndpoint, ResolvedOptions } from './options.js';
-import { renderErrorPage } from './pages.js';
+import {
+  type Page,
+  renderDeviceCodePage,
+  renderDeviceConfirmPage,
+  renderDeviceSuccessPage,
+  renderErrorPage,
+} from './pages.js';
 import type { AccessTokenRevocations } from './revocations.js';
 import { ADVERTISED_SCOPES, RESOURCE_SCOPES } from './scopes.js';
 import type { RequestCounter } from './stats.js';
 
 export const ROUTES = {
   authorization: '/authorize',
+  device_authorization: '/device/auth',
+  code_verification: '/device',
   token: '/token',
   registration: '/register',
   revocation: '/revoke',
@@ -55,6 +63,10 @@ export function classifyAuthorizationServerPath(path: string): DemoEndpoint {
   if (path === ROUTES.registration || path.startsWith(`${ROUTES.registration}/`)) return 'registration';
   if (path === ROUTES.authorization || path.startsWith(`${ROUTES.authorization}/`)) return 'authorize';
   if (path.startsWith('/interaction/')) return 'consent';
+  if (path === ROUTES.device_authorization) return 'deviceAuthorization';
+  if (path === ROUTES.code_verification || path.startsWith(`${ROUTES.code_verification}/`)) {
+    return 'deviceVerification';
+  }
   if (path === ROUTES.token) return 'token';
   if (path === ROUTES.revocation) return 'revocation';
   return 'other';
@@ -70,6 +82,45 @@ function resourceServerFor(setup: AuthorizationServerSetup, indicator: string): 
     accessTokenTTL: setup.options.accessTokenLifetimeSeconds,
     accessTokenFormat: 'jwt',
     jwt: { sign: { alg: SIGNING_ALG } },
+  };
+}
+
+function show(ctx: KoaContextWithOIDC, page: Page): void {
+  ctx.set(page.headers);
+  ctx.body = page.html;
+}
+
+/** What went wrong with a typed code, in words for the person at the verification page. */
+function deviceCodeProblem(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  const { name, userCode } = error as { name?: unknown; userCode?: unknown };
+  if (name === 'AbortedError') return 'The sign-in was aborted: nothing was granted.';
+  if (name === 'NoCodeError' || userCode !== undefined) {
+    return 'That code is unknown, used or expired. Check it and try again.';
+  }
+  return 'The code could not be checked. Try again.';
+}
+
+/**
+ * The device authorization grant (RFC 8628): the pages a person sees at the verification URI. The
+ * confirmation page is where the person checks the code against their device; the login and
+ * consent that follow are the same interaction as for the authorization code flow.
+ */
+function deviceFlow(): NonNullable<Configuration['features']>['deviceFlow'] {
+  return {
+    enabled: true,
+    userCodeInputSource: async (ctx, form, _out, error) => {
+      show(ctx, renderDeviceCodePage({ form, problem: deviceCodeProblem(error) }));
+    },
+    userCodeConfirmSource: async (ctx, form, client, _deviceInfo, userCode) => {
+      show(
+        ctx,
+        renderDeviceConfirmPage({ form, clientName: client.clientName, clientId: client.clientId, userCode }),
+      );
+    },
+    successSource: async (ctx) => {
+      show(ctx, renderDeviceSuccessPage({ clientName: ctx.oidc.client?.clientName }));
+    },
   };
 }
 
@@ -114,6 +165,7 @@ function configure(setup: AuthorizationServerSetup): Configuration {
         allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
       },
       clientCredentials: { enabled: true },
+      deviceFlow: deviceFlow(),
       dPoP: { enabled: options.dpop },
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
@@ -141,6 +193,7 @@ function configure(setup: AuthorizationServerSetup): Configuration {
       AccessToken: lifetime,
       ClientCredentials: lifetime,
       AuthorizationCode: 60,
+      DeviceCode: 600,
       IdToken: 3600,
       Interaction: 600,
       Session: 24 * 3600,
@@ -207,6 +260,21 @@ function bridgeAccessTokenRevocation(provider: Provider, setup: AuthorizationSer
   });
 }
 
+/**
+ * oidc-provider sends no `interval` in a device authorization response, so clients poll every 5 s
+ * (RFC 8628 §3.2). The demo names its own interval, which tests shorten.
+ */
+function announcePollingInterval(provider: Provider, intervalSeconds: number): void {
+  provider.use(async (ctx: KoaContextWithOIDC, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'device_authorization' || ctx.status !== 200) return;
+    const body = ctx.body;
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      ctx.body = { ...body, interval: intervalSeconds };
+    }
+  });
+}
+
 function publicKeyOf(key: JWK): JWK {
   const { d: _private, ...publicKey } = key;
   return publicKey;
@@ -227,6 +295,7 @@ export function createAuthorizationServer(setup: AuthorizationServerSetup): Auth
   });
   provider.on('grant.revoked', (_ctx, grantId) => setup.revocations.revokeGrant(grantId));
   bridgeAccessTokenRevocation(provider, setup);
+  announcePollingInterval(provider, setup.options.devicePollIntervalSeconds);
 
   const app = express();
   app.disable('x-powered-by');

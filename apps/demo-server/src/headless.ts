@@ -60,3 +60,100 @@ export async function followAuthorization(
   }
   throw new Error('the authorization server redirected too many times');
 }
+
+export interface DeviceDecisionOptions {
+  /** `approve` confirms the code (and consent, with `autoApprove`); `deny` aborts at the confirmation page. */
+  readonly decision?: 'approve' | 'deny';
+  readonly maxRedirects?: number;
+  readonly signal?: AbortSignal;
+}
+
+function decodeHtml(value: string): string {
+  return value
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
+}
+
+/** The action and hidden fields of the first form on a page. */
+function readForm(html: string, base: string): { action: string; fields: Record<string, string> } {
+  const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  if (form === null) throw new Error('the verification page has no form');
+  const fields: Record<string, string> = {};
+  for (const input of (form[2] ?? '').matchAll(/<input\b[^>]*>/gi)) {
+    const tag = input[0];
+    if (!/\btype="hidden"/i.test(tag)) continue;
+    const name = /\bname="([^"]*)"/i.exec(tag)?.[1];
+    const value = /\bvalue="([^"]*)"/i.exec(tag)?.[1];
+    if (name !== undefined) fields[decodeHtml(name)] = decodeHtml(value ?? '');
+  }
+  return { action: new URL(decodeHtml(form[1] ?? ''), base).href, fields };
+}
+
+/**
+ * What a person does with a device authorization's `verification_uri_complete` when the demo
+ * server runs with `autoApprove`: open it (oidc-provider answers with a form that carries the code
+ * and an XSRF token), submit it, then on the confirmation page press Continue (`approve`) or
+ * Abort (`deny`), following redirects through login and consent with the server's cookies.
+ * Resolves once the server shows its success page (approve) or the code page again (deny).
+ * Errors name statuses only, never a URL or a code.
+ */
+export async function decideDeviceAuthorization(
+  verificationUriComplete: string,
+  options: DeviceDecisionOptions = {},
+): Promise<void> {
+  const jar = new Map<string, string>();
+  const origin = new URL(verificationUriComplete).origin;
+  const send = async (url: string, form?: Record<string, string>): Promise<Response> => {
+    if (new URL(url).origin !== origin)
+      throw new Error('the verification flow left the authorization server');
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    const headers: Record<string, string> = cookie === '' ? {} : { cookie };
+    if (form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await fetch(url, {
+      method: form === undefined ? 'GET' : 'POST',
+      redirect: 'manual',
+      headers,
+      body: form === undefined ? null : new URLSearchParams(form).toString(),
+      signal: options.signal ?? null,
+    });
+    storeCookies(jar, response);
+    return response;
+  };
+  const page = async (response: Response, what: string): Promise<string> => {
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new Error(`the ${what} answered HTTP ${response.status}`);
+    }
+    return response.text();
+  };
+
+  // The code is in the URL: oidc-provider answers with a self-submitting form carrying it.
+  const entry = await send(verificationUriComplete);
+  const submit = readForm(await page(entry, 'verification page'), verificationUriComplete);
+  const confirmation = await send(submit.action, submit.fields);
+  const confirm = readForm(await page(confirmation, 'code submission'), submit.action);
+  if (options.decision === 'deny') {
+    const { confirm: _continue, ...fields } = confirm.fields;
+    const aborted = await send(confirm.action, { ...fields, abort: 'yes' });
+    await page(aborted, 'abort');
+    return;
+  }
+  let response = await send(confirm.action, confirm.fields);
+  let url = confirm.action;
+  for (let hop = 0; hop <= (options.maxRedirects ?? 10); hop++) {
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || location === null) break;
+    await response.body?.cancel();
+    url = new URL(location, url).href;
+    response = await send(url);
+  }
+  const html = await page(response, 'authorization server');
+  if (!html.includes('<h1>Device connected</h1>')) {
+    throw new Error(
+      'the authorization server shows a page that needs a person (start the demo server with autoApprove)',
+    );
+  }
+}

@@ -1,4 +1,9 @@
-export { type FollowAuthorizationOptions, followAuthorization } from './headless.js';
+export {
+  type DeviceDecisionOptions,
+  decideDeviceAuthorization,
+  type FollowAuthorizationOptions,
+  followAuthorization,
+} from './headless.js';
 export { ADMIN_STATS_TOOL, ECHO_TOOL } from './mcp-tools.js';
 export type { ConfidentialClient, DemoEndpoint, DemoRequestEvent, DemoServerOptions } from './options.js';
 export { ADMIN_SCOPE, OFFLINE_ACCESS_SCOPE, TOOLS_SCOPE } from './scopes.js';

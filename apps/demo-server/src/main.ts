@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   Protected resource metadata       ${demo.resourceMetadataUrl}
   Authorization server (issuer)     ${demo.issuer}
   Authorization server metadata     ${demo.authorizationServerMetadataUrl}
+  Device verification page          ${demo.issuer}/device
 
   Access token lifetime             ${demo.accessTokenLifetimeSeconds} s
   Consent                           ${demo.autoApprove ? 'auto-approved' : 'asked in the browser'}

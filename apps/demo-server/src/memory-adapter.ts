@@ -14,12 +14,17 @@ interface Entry {
 export function createMemoryAdapterFactory(): AdapterFactory {
   const entries = new Map<string, Entry>();
   const sessionsByUid = new Map<string, string>();
+  /** Device codes by their (normalised) user code, for the verification page (RFC 8628 §3.3). */
+  const deviceCodesByUserCode = new Map<string, string>();
   let writes = 0;
 
   const prune = () => {
     const now = Date.now();
     for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
     for (const [uid, id] of sessionsByUid) if (!entries.has(`Session:${id}`)) sessionsByUid.delete(uid);
+    for (const [userCode, id] of deviceCodesByUserCode) {
+      if (!entries.has(`DeviceCode:${id}`)) deviceCodesByUserCode.delete(userCode);
+    }
   };
 
   const read = (key: string): AdapterPayload | undefined => {
@@ -40,6 +45,9 @@ export function createMemoryAdapterFactory(): AdapterFactory {
         if (++writes % 100 === 0) prune();
         entries.set(keyOf(id), { payload, expiresAt });
         if (model === 'Session' && typeof payload.uid === 'string') sessionsByUid.set(payload.uid, id);
+        if (model === 'DeviceCode' && typeof payload.userCode === 'string') {
+          deviceCodesByUserCode.set(payload.userCode, id);
+        }
       },
       async find(id) {
         return read(keyOf(id));
@@ -48,8 +56,9 @@ export function createMemoryAdapterFactory(): AdapterFactory {
         const id = sessionsByUid.get(uid);
         return id === undefined ? undefined : read(keyOf(id));
       },
-      async findByUserCode() {
-        return undefined; // no device flow
+      async findByUserCode(userCode) {
+        const id = deviceCodesByUserCode.get(userCode);
+        return id === undefined ? undefined : read(keyOf(id));
       },
       async consume(id) {
         const payload = read(keyOf(id));

@@ -8,6 +8,8 @@ export type DemoEndpoint =
   | 'registration'
   | 'authorize'
   | 'consent'
+  | 'deviceAuthorization'
+  | 'deviceVerification'
   | 'token'
   | 'revocation'
   | 'mcp'
@@ -40,6 +42,8 @@ export interface DemoServerOptions {
   readonly autoApprove?: boolean;
   /** Offer DPoP (RFC 9449) at the authorization server and accept DPoP-bound tokens. Default true. */
   readonly dpop?: boolean;
+  /** The `interval` of device authorization responses (RFC 8628 §3.2), in seconds. Default 5. */
+  readonly devicePollIntervalSeconds?: number;
   /**
    * The pre-registered confidential client for `client_credentials`. Default: client id
    * `demo-service` with a random secret, readable from {@link DemoServer.confidentialClient}.
@@ -67,6 +71,7 @@ export interface ResolvedOptions {
   readonly accessTokenLifetimeSeconds: number;
   readonly autoApprove: boolean;
   readonly dpop: boolean;
+  readonly devicePollIntervalSeconds: number;
   readonly confidentialClient: ConfidentialClient;
   readonly otherResources: readonly string[];
   readonly onRequest: ((event: DemoRequestEvent) => void) | undefined;
@@ -74,6 +79,7 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 60;
+export const DEFAULT_DEVICE_POLL_INTERVAL_SECONDS = 5;
 
 function assertPort(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 65_535) {
@@ -82,9 +88,9 @@ function assertPort(value: number, name: string): number {
   return value;
 }
 
-function assertLifetime(value: number): number {
+function assertPositiveInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) {
-    throw new TypeError('"accessTokenLifetimeSeconds" must be a positive integer');
+    throw new TypeError(`"${name}" must be a positive integer`);
   }
   return value;
 }
@@ -108,8 +114,13 @@ export function resolveOptions(options: DemoServerOptions): ResolvedOptions {
   return {
     authorizationServerPort: assertPort(options.authorizationServerPort ?? 0, 'authorizationServerPort'),
     mcpPort: assertPort(options.mcpPort ?? 0, 'mcpPort'),
-    accessTokenLifetimeSeconds: assertLifetime(
+    accessTokenLifetimeSeconds: assertPositiveInteger(
       options.accessTokenLifetimeSeconds ?? DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS,
+      'accessTokenLifetimeSeconds',
+    ),
+    devicePollIntervalSeconds: assertPositiveInteger(
+      options.devicePollIntervalSeconds ?? DEFAULT_DEVICE_POLL_INTERVAL_SECONDS,
+      'devicePollIntervalSeconds',
     ),
     autoApprove: options.autoApprove ?? false,
     dpop: options.dpop ?? true,

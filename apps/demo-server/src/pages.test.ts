@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, renderConsentPage, renderErrorPage } from './pages.js';
+import {
+  escapeHtml,
+  renderConsentPage,
+  renderDeviceCodePage,
+  renderDeviceConfirmPage,
+  renderErrorPage,
+} from './pages.js';
 
 const INPUT = {
   clientName: 'Demo <b>App</b>',
@@ -59,6 +65,27 @@ describe('renderErrorPage', () => {
     const { html } = renderErrorPage({ error: 'invalid_request', description: 'bad <redirect_uri>' });
     expect(html).toContain('<code>invalid_request</code>');
     expect(html).toContain('bad &lt;redirect_uri&gt;');
+  });
+});
+
+describe('the device pages', () => {
+  it('escapes the client name, id and user code on the confirmation page, with Continue and Abort', () => {
+    const { html } = renderDeviceConfirmPage({
+      form: '<form id="op.deviceConfirmForm"></form>',
+      clientName: 'Evil <script>',
+      clientId: 'id"1',
+      userCode: 'AB<CD',
+    });
+    expect(html).toContain('Is <strong>Evil &lt;script&gt;</strong> on your device showing this code?');
+    expect(html).toContain('<code>AB&lt;CD</code>');
+    expect(html).toContain('id&quot;1');
+    expect(html).toContain('name="abort" value="yes">Abort</button>');
+    expect(html).not.toContain('<script>');
+  });
+
+  it('says why a code was not accepted', () => {
+    const { html } = renderDeviceCodePage({ form: '<form></form>', problem: 'That code <expired>.' });
+    expect(html).toContain('<strong>That code &lt;expired&gt;.</strong>');
   });
 });
 

@@ -127,6 +127,56 @@ ${redirect}
   return layout(`Allow ${who}?`, body);
 }
 
+export interface DeviceCodePageInput {
+  /** oidc-provider's form (`op.deviceInputForm`) with its XSRF token; inserted as it is. */
+  readonly form: string;
+  /** Why the code was not accepted, in words for a person. */
+  readonly problem: string | undefined;
+}
+
+/** Where a person types the code their device shows (RFC 8628 §3.3). */
+export function renderDeviceCodePage(input: DeviceCodePageInput): Page {
+  const body = `<h1>Connect a device</h1>
+${input.problem === undefined ? '<p>Enter the code your device shows.</p>' : `<p><strong>${escapeHtml(input.problem)}</strong></p>`}
+${input.form}
+<div class="actions">
+<button type="submit" class="approve" form="op.deviceInputForm">Continue</button>
+</div>`;
+  return layout('Connect a device', body);
+}
+
+export interface DeviceConfirmPageInput {
+  /** oidc-provider's form (`op.deviceConfirmForm`) with its XSRF token; inserted as it is. */
+  readonly form: string;
+  readonly clientName: string | undefined;
+  readonly clientId: string;
+  readonly userCode: string;
+}
+
+/**
+ * The check RFC 8628 §5.4 asks for before anything is granted: the code on the screen must be the
+ * one the person's own device shows, else they abort (a phishing attempt would fail here).
+ */
+export function renderDeviceConfirmPage(input: DeviceConfirmPageInput): Page {
+  const who = input.clientName ?? 'An unnamed application';
+  const body = `<h1>Is <strong>${escapeHtml(who)}</strong> on your device showing this code?</h1>
+<p><code>${escapeHtml(input.userCode)}</code></p>
+<p class="muted">Client ID: <code>${escapeHtml(input.clientId)}</code>. If you did not start this, or the code differs, abort.</p>
+${input.form}
+<div class="actions">
+<button type="submit" class="approve" form="op.deviceConfirmForm">Continue</button>
+<button type="submit" class="deny" form="op.deviceConfirmForm" name="abort" value="yes">Abort</button>
+</div>`;
+  return layout('Confirm the device', body);
+}
+
+/** Shown once the device is authorized: the device picks its tokens up on its next poll. */
+export function renderDeviceSuccessPage(input: { readonly clientName: string | undefined }): Page {
+  const body = `<h1>Device connected</h1>
+<p>${escapeHtml(input.clientName ?? 'The application')} on your device can now use the demo MCP server. You can close this page.</p>`;
+  return layout('Device connected', body);
+}
+
 export function renderErrorPage(input: ErrorPageInput): Page {
   const body = `<h1>This request cannot go on</h1>
 <p>The authorization server answered <code>${escapeHtml(input.error)}</code>.</p>

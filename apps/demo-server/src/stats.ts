@@ -14,6 +14,8 @@ const ENDPOINTS: readonly DemoEndpoint[] = [
   'registration',
   'authorize',
   'consent',
+  'deviceAuthorization',
+  'deviceVerification',
   'token',
   'revocation',
   'mcp',

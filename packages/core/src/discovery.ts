@@ -329,6 +329,7 @@ const AS_URL_FIELDS = [
   'introspection_endpoint',
   'jwks_uri',
   'pushed_authorization_request_endpoint',
+  'device_authorization_endpoint',
 ] as const;
 
 const AS_STRING_ARRAY_FIELDS = [

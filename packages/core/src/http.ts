@@ -257,7 +257,8 @@ export function parseJsonObject(
     | 'metadata_invalid'
     | 'token_response_invalid'
     | 'registration_failed'
-    | 'discovery_failed' = 'metadata_invalid',
+    | 'discovery_failed'
+    | 'device_authorization_failed' = 'metadata_invalid',
 ): Record<string, unknown> {
   const contentType = response.headers['content-type'];
   if (contentType !== undefined) {

@@ -34,6 +34,12 @@ export interface OAuthLogEvents {
   'token.response': { grant: string; status: number };
   'token.dpop_nonce_retry': { endpoint: Url };
   'token.revoke': { endpoint: Url; hint: string | undefined };
+  'device.authorization_request': { endpoint: Url };
+  'device.authorization_issued': { expiresInSeconds: number; intervalSeconds: number; verificationUri: Url };
+  'device.pending': { poll: number };
+  'device.slow_down': { intervalMs: number };
+  'device.poll_failed': { code?: string; status?: number; intervalMs: number };
+  'device.authorized': { polls: number };
   'enterprise.id_jag_issued': { audience: string; scopes: readonly string[] };
   'session.decision': { status: number; decision: string; error: string | undefined; retries: number };
   'session.outside_scope': { status: number; url: Url; reason: 'origin' | 'path' };

@@ -599,6 +599,7 @@ describe('resolveClient: 4. Dynamic Client Registration', () => {
       clientId: 'dyn-1',
       tokenEndpointAuthMethod: 'none',
       redirectUris: [LOOPBACK_REDIRECT],
+      grantTypes: ['authorization_code', 'refresh_token'],
       source: 'dynamic',
       registrationAccessToken: 'rat-SECRET',
       registrationClientUri: 'https://auth.example/register/dyn-1',
@@ -645,7 +646,7 @@ describe('resolveClient: 4. Dynamic Client Registration', () => {
     });
   });
 
-  it('registers a client_credentials-only client without redirect URIs or response types', async () => {
+  it('registers a client_credentials-only client without redirect URIs, and with no response type', async () => {
     const { http, context, store } = setup();
     http.json(
       'POST',
@@ -671,6 +672,7 @@ describe('resolveClient: 4. Dynamic Client Registration', () => {
       clientSecretExpiresAt: 0,
       tokenEndpointAuthMethod: 'client_secret_basic',
       redirectUris: [],
+      grantTypes: ['client_credentials'],
       source: 'dynamic',
     });
     // A stored client_credentials client needs no redirect URIs to be reused.
@@ -1047,6 +1049,7 @@ describe('parseRegistrationResponse', () => {
       clientId: 'a',
       tokenEndpointAuthMethod: 'none',
       redirectUris: [LOOPBACK_REDIRECT],
+      grantTypes: ['authorization_code', 'refresh_token'],
       source: 'dynamic',
     });
   });

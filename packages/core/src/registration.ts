@@ -23,6 +23,7 @@ import {
 } from './errors.js';
 import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
 import type { OAuthStore } from './stores.js';
+import { GRANT_TYPE_DEVICE_CODE } from './token.js';
 import type { AuthorizationServerMetadata, ClientInformation, TokenEndpointAuthMethod } from './types.js';
 import { assertSafeUrl, displayIssuer, isLoopbackHost, redactUrl, tryParseUrl } from './url.js';
 
@@ -302,8 +303,15 @@ function preferredMethod(
   return undefined;
 }
 
-function defaultApplicationType(redirectUris: readonly string[]): 'native' | 'web' {
-  if (redirectUris.length === 0) return 'web';
+/**
+ * `native` for loopback redirect URIs, and for the device authorization grant without redirect
+ * URIs (RFC 8628 clients are native applications on the user's device); else `web`.
+ */
+function defaultApplicationType(
+  redirectUris: readonly string[],
+  grantTypes: readonly string[],
+): 'native' | 'web' {
+  if (redirectUris.length === 0) return grantTypes.includes(GRANT_TYPE_DEVICE_CODE) ? 'native' : 'web';
   return redirectUris.every((uri) => {
     const url = tryParseUrl(uri);
     return url !== undefined && isLoopbackHost(url.hostname);
@@ -316,8 +324,10 @@ function defaultApplicationType(redirectUris: readonly string[]): 'native' | 'we
 // Dynamic Client Registration (RFC 7591)
 
 /**
- * The RFC 7591 §2 registration request body. `redirect_uris` and `response_types` are sent only
- * with the `authorization_code` grant; `application_type` is always sent (MCP requires it).
+ * The RFC 7591 §2 registration request body. `redirect_uris` are sent only with the
+ * `authorization_code` grant; without it `response_types` is `[]` (RFC 7591 §2 reads an omitted
+ * list as `["code"]`, and servers then demand redirect URIs); `application_type` is always sent
+ * (MCP requires it).
  */
 export function buildRegistrationRequest(input: {
   client: ClientOptions;
@@ -341,7 +351,7 @@ export function buildRegistrationRequest(input: {
     // of a machine client: say "none" explicitly.
     ['response_types', authorizationCode ? ['code'] : []],
     ['token_endpoint_auth_method', method],
-    ['application_type', client.applicationType ?? defaultApplicationType(redirectUris)],
+    ['application_type', client.applicationType ?? defaultApplicationType(redirectUris, grantTypes)],
   ];
   const optional: [string, unknown][] = [
     ['client_uri', client.clientUri],
@@ -512,6 +522,13 @@ function readRegistrationResponse(
     }
   }
 
+  // The grants the server registered (RFC 7591 §3.2.1 echoes them), else the ones asked for.
+  const echoedGrantTypes = optionalMember(body, 'grant_types');
+  const grantTypes =
+    Array.isArray(echoedGrantTypes) && echoedGrantTypes.every((grant) => typeof grant === 'string')
+      ? [...echoedGrantTypes]
+      : requestedStrings(input.requested, 'grant_types');
+
   const info: ClientInformation = {
     issuer: input.issuer,
     clientId,
@@ -519,6 +536,7 @@ function readRegistrationResponse(
     ...(clientSecret === undefined || clientSecretExpiresAt === undefined ? {} : { clientSecretExpiresAt }),
     tokenEndpointAuthMethod: method,
     redirectUris: sentRedirectUris,
+    grantTypes,
     source: 'dynamic',
     ...(registrationAccessToken === undefined ? {} : { registrationAccessToken }),
     ...(registrationClientUri === undefined ? {} : { registrationClientUri }),
@@ -543,12 +561,29 @@ export async function forgetClient(store: OAuthStore<ClientInformation>, issuer:
   await guardStore(() => store.delete(issuer), 'delete');
 }
 
-type StoredVerdict = 'usable' | 'invalid' | 'other-issuer' | 'expired' | 'redirect-uris-changed';
+type StoredVerdict =
+  | 'usable'
+  | 'invalid'
+  | 'other-issuer'
+  | 'expired'
+  | 'redirect-uris-changed'
+  | 'grant-types-changed';
+
+/**
+ * Whether a client was registered for every grant the session runs (`refresh_token` aside: without
+ * it there is just no refresh token). A client whose grant types are unknown counts as covering them.
+ */
+export function coversGrantTypes(client: ClientInformation, grantTypes: readonly string[]): boolean {
+  const registered = client.grantTypes;
+  if (registered === undefined) return true;
+  return grantTypes.every((grant) => grant === 'refresh_token' || registered.includes(grant));
+}
 
 function judgeStored(
   stored: ClientInformation,
   issuer: string,
   requiredRedirectUris: readonly string[],
+  grantTypes: readonly string[],
   now: number,
 ): StoredVerdict {
   const record = stored as unknown as Record<string, unknown>;
@@ -561,7 +596,9 @@ function judgeStored(
     !isAuthMethod(record.tokenEndpointAuthMethod) ||
     !Array.isArray(record.redirectUris) ||
     (record.clientSecret !== undefined && typeof record.clientSecret !== 'string') ||
-    (record.clientSecretExpiresAt !== undefined && typeof record.clientSecretExpiresAt !== 'number')
+    (record.clientSecretExpiresAt !== undefined && typeof record.clientSecretExpiresAt !== 'number') ||
+    (record.grantTypes !== undefined &&
+      (!Array.isArray(record.grantTypes) || !record.grantTypes.every((grant) => typeof grant === 'string')))
   ) {
     return 'invalid';
   }
@@ -572,6 +609,7 @@ function judgeStored(
   if (!requiredRedirectUris.every((uri) => registered.includes(withoutLoopbackPort(uri)))) {
     return 'redirect-uris-changed';
   }
+  if (!coversGrantTypes(stored, grantTypes)) return 'grant-types-changed';
   return 'usable';
 }
 
@@ -716,7 +754,7 @@ export async function resolveClient(
   const requiredRedirectUris = usesAuthorizationCode(grantTypes) ? (client.redirectUris ?? []) : [];
   const stored = await guardStore(() => store.get(issuer), 'read');
   if (stored !== undefined) {
-    const verdict = judgeStored(stored, issuer, requiredRedirectUris, now);
+    const verdict = judgeStored(stored, issuer, requiredRedirectUris, grantTypes, now);
     if (verdict === 'usable') {
       logger.debug('registration.reused', { issuer, client_id: stored.clientId });
       return stored;

@@ -20,6 +20,8 @@ import { redactUrl, tryParseUrl } from './url.js';
 
 export const GRANT_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const GRANT_TYPE_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** RFC 8628 §3.4: the grant type of a device access token request. */
+export const GRANT_TYPE_DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 /** RFC 8693 §3 token type of an OpenID Connect ID token. */
 export const TOKEN_TYPE_ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 /** Identity Assertion JWT Authorization Grant (ID-JAG), the `requested_token_type` for cross-app access. */
@@ -47,6 +49,8 @@ export type TokenGrant =
       readonly assertion: string;
       readonly scopes?: readonly string[] | undefined;
     }
+  /** RFC 8628 §3.4: one poll of a device authorization. */
+  | { readonly type: 'device_code'; readonly deviceCode: string }
   /** RFC 8693; for ID-JAG, `requestedTokenType` is {@link TOKEN_TYPE_ID_JAG}. */
   | {
       readonly type: 'token_exchange';
@@ -116,6 +120,11 @@ function grantParameters(grant: TokenGrant): Record<string, string> {
         assertion: requireValue(grant.assertion, 'assertion'),
         ...scope(grant.scopes),
       };
+    case 'device_code':
+      return {
+        grant_type: GRANT_TYPE_DEVICE_CODE,
+        device_code: requireValue(grant.deviceCode, 'device_code'),
+      };
     case 'token_exchange': {
       const parameters: Record<string, string> = {
         grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
@@ -169,7 +178,10 @@ export async function buildTokenRequest(input: TokenRequestInput): Promise<Token
 
 // ---------------------------------------------------------------- responses
 
-/** RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 9449 §8 (and RFC 8707 `invalid_target`) error codes. */
+/**
+ * RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 9449 §8, RFC 8628 §3.5 (and RFC 8707 `invalid_target`)
+ * error codes.
+ */
 const KNOWN_ERRORS = new Set([
   'invalid_request',
   'invalid_client',
@@ -182,6 +194,9 @@ const KNOWN_ERRORS = new Set([
   'use_dpop_nonce',
   'unsupported_token_type',
   'access_denied',
+  'authorization_pending',
+  'slow_down',
+  'expired_token',
   'server_error',
   'temporarily_unavailable',
 ]);
@@ -407,7 +422,7 @@ async function createProof(dpop: DpopProofSource, url: string): Promise<string> 
  * remembered, and a `use_dpop_nonce` error with a new nonce is retried exactly once with a freshly
  * built request (RFC 9449 §8).
  */
-async function postTokenRequest(
+export async function postTokenRequest(
   context: HttpContext,
   input: TokenRequestOptions,
 ): Promise<OAuthHttpResponse> {

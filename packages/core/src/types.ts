@@ -21,6 +21,8 @@ export interface AuthorizationServerMetadata {
   readonly revocation_endpoint?: string;
   readonly introspection_endpoint?: string;
   readonly jwks_uri?: string;
+  /** RFC 8628 §4. */
+  readonly device_authorization_endpoint?: string;
   readonly scopes_supported?: readonly string[];
   readonly response_types_supported?: readonly string[];
   readonly grant_types_supported?: readonly string[];
@@ -58,6 +60,8 @@ export interface ClientInformation {
   readonly clientSecretExpiresAt?: number;
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   readonly redirectUris: readonly string[];
+  /** The grant types a dynamic registration was made for; absent when unknown. */
+  readonly grantTypes?: readonly string[];
   readonly source: 'pre-registered' | 'metadata-document' | 'dynamic';
   readonly registrationAccessToken?: string;
   readonly registrationClientUri?: string;

@@ -63,13 +63,22 @@ describe('startCallbackServer', () => {
     expect(body).not.toMatch(/SECRET|access_denied|script/);
   });
 
+  it('takes a callback on a path below its own (a redirect URI per authorization server)', async () => {
+    const server = await start();
+    const waiting = server.waitForCallback({ state: 's1' });
+    const callback = `${server.redirectUri}/as-1x2y3z?code=c&state=s1`;
+    expect((await fetch(callback)).status).toBe(200);
+    expect(await waiting).toBe(callback);
+  });
+
   it('ignores stray requests: other paths, other methods, callbacks with neither state nor error', async () => {
     const server = await start();
     const waiting = track(server.waitForCallback());
     const origin = new URL(server.redirectUri).origin;
 
     expect((await fetch(`${origin}/favicon.ico`)).status).toBe(404);
-    expect((await fetch(`${origin}/callback/extra?state=x`)).status).toBe(404);
+    expect((await fetch(`${origin}/callbackextra?state=x`)).status).toBe(404);
+    expect((await fetch(`${origin}/other/callback?state=x`)).status).toBe(404);
     const post = await fetch(`${server.redirectUri}?state=x&code=y`, { method: 'POST', body: 'state=x' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET');

@@ -1,8 +1,8 @@
 /**
  * The loopback redirect of RFC 8252 §7.3: a tiny HTTP server on 127.0.0.1 that receives the
  * authorization response from the user's browser and hands the full callback URL over. It checks
- * only that a callback looks like one (`state` or `error` on `GET <path>`); the session validates
- * `state`, `iss` and the code.
+ * only that a callback looks like one (`state` or `error` on `GET <path>` or a path below it); the
+ * session validates `state`, `iss`, the redirect URI it arrived on, and the code.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -207,7 +207,7 @@ class LoopbackCallbackServer implements CallbackServer {
     const target = request.url ?? '';
     // Origin-form only (`/path?query`): concatenation keeps the host ours whatever the path holds.
     const url = target.startsWith('/') ? new URL(`http://${this.#host}${target}`) : undefined;
-    if (url === undefined || url.pathname !== this.#path) return { status: 404, body: 'Not Found' };
+    if (url === undefined || !this.#onPath(url.pathname)) return { status: 404, body: 'Not Found' };
     if (request.method !== 'GET')
       return { status: 405, body: 'Method Not Allowed', headers: { allow: 'GET' } };
     const failure: Answer = { status: 400, body: this.#pages.failure, html: true };
@@ -219,6 +219,16 @@ class LoopbackCallbackServer implements CallbackServer {
     waiter.deliver(url.href);
     const succeeded = error === null && url.searchParams.has('code');
     return { status: 200, body: succeeded ? this.#pages.success : this.#pages.failure, html: true };
+  }
+
+  /**
+   * The redirect URI's path, or a path below it: the session gives each authorization server its
+   * own redirect URI under the one configured (`/callback/as-…`, RFC 9700 §4.4.2), and checks that
+   * a callback arrived on the one its request named.
+   */
+  #onPath(pathname: string): boolean {
+    if (pathname === this.#path) return true;
+    return pathname.startsWith(this.#path.endsWith('/') ? this.#path : `${this.#path}/`);
   }
 
   /** The waiter for this `state`, else one waiting for any callback. An error without `state` goes to the oldest. */

@@ -107,7 +107,8 @@ describe('createLoopbackAuthorizationHandler', () => {
         const valid =
           form.get('grant_type') === 'authorization_code' &&
           form.get('code') === 'the-code' &&
-          form.get('redirect_uri') === loopback.redirectUri &&
+          // The session's redirect URI for this authorization server, below the callback server's.
+          (form.get('redirect_uri') ?? '').startsWith(`${loopback.redirectUri}/as-`) &&
           (form.get('code_verifier') ?? '').length >= 43;
         response.writeHead(valid ? 200 : 400, { 'content-type': 'application/json' });
         response.end(

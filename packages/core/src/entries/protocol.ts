@@ -18,6 +18,18 @@ export {
 export { applyClientAuthentication, type ClientAuthentication, type JwtSigner } from '../client-auth.js';
 export { type Decision, type DecisionInput, decide, type HeldTokens } from '../decide.js';
 export {
+  buildDeviceAuthorizationRequest,
+  type DeviceAuthorization,
+  type DeviceAuthorizationInput,
+  type DevicePollOptions,
+  type DevicePollResult,
+  type DeviceUserCode,
+  parseDeviceAuthorizationResponse,
+  pollDeviceAuthorization,
+  readDevicePollResponse,
+  requestDeviceAuthorization,
+} from '../device.js';
+export {
   assertPkceSupport,
   type DiscoveryResult,
   discover,
@@ -35,6 +47,7 @@ export { buildRevocationRequest, parseRevocationResponse, revokeToken } from '..
 export { formatScope, parseScope, selectScopes, unionScopes } from '../scopes.js';
 export {
   buildTokenRequest,
+  GRANT_TYPE_DEVICE_CODE,
   parseTokenExchangeResponse,
   parseTokenResponse,
   requestToken,

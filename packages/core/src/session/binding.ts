@@ -12,7 +12,7 @@ import {
   validateProtectedResourceMetadata,
 } from '../discovery.js';
 import { isOAuthClientError, type OAuthClientError, oauthError } from '../errors.js';
-import { resolveClient } from '../registration.js';
+import { coversGrantTypes, resolveClient } from '../registration.js';
 import { type DiscoveryRecord, type StoredTokens, tokenKey } from '../stores.js';
 import type { ClientInformation } from '../types.js';
 import { allowsLoopbackHttp, assertSafeUrl } from '../url.js';
@@ -60,7 +60,11 @@ async function knownClient(
   const stored: unknown = await state.config.stores.clients.get(record.issuer);
   if (stored === undefined) return undefined;
   const client = checkClientRecord(state, stored, record.issuer);
-  return client.clientId === record.clientId ? client : undefined;
+  // A client registered for another grant (a browser login, then a device one) is registered anew.
+  return client.clientId === record.clientId &&
+    coversGrantTypes(client, state.grant.grantTypes(record.authorizationServerMetadata))
+    ? client
+    : undefined;
 }
 
 function tampered(what: string): never {
@@ -135,7 +139,9 @@ function checkClientRecord(state: SessionState, value: unknown, issuer: string):
     !AUTH_METHODS.has(client.tokenEndpointAuthMethod as string) ||
     (client.clientSecret !== undefined && typeof client.clientSecret !== 'string') ||
     !Array.isArray(client.redirectUris) ||
-    !client.redirectUris.every((uri) => typeof uri === 'string')
+    !client.redirectUris.every((uri) => typeof uri === 'string') ||
+    (client.grantTypes !== undefined &&
+      (!Array.isArray(client.grantTypes) || !client.grantTypes.every((grant) => typeof grant === 'string')))
   ) {
     tampered('client');
   }

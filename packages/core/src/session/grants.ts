@@ -1,7 +1,7 @@
 /**
  * Grant strategies: how the session obtains a new grant, one object per grant type, so nothing
  * else in the session branches on the grant. The authorization code strategy lives in
- * `authorization-code.ts`.
+ * `authorization-code.ts`, the device authorization grant in `device-code.ts`.
  */
 import { oauthError } from '../errors.js';
 import { selectScopes } from '../scopes.js';
@@ -9,6 +9,7 @@ import type { DiscoveryRecord, StoredTokens } from '../stores.js';
 import { GRANT_TYPE_JWT_BEARER } from '../token.js';
 import type { AuthorizationServerMetadata, ClientInformation } from '../types.js';
 import { authorizationCodeGrant } from './authorization-code.js';
+import { deviceCodeGrant } from './device-code.js';
 import type { GrantOptions } from './options.js';
 import { requestTokens } from './renewal.js';
 import type { Binding, SessionState } from './state.js';
@@ -118,6 +119,8 @@ export function grantStrategy(options: GrantOptions): GrantStrategy {
       return clientCredentialsGrant;
     case 'jwt_bearer':
       return jwtBearerGrant(options);
+    case 'device_code':
+      return deviceCodeGrant(options);
     default:
       return authorizationCodeGrant;
   }

@@ -12,6 +12,7 @@ import { createMemoryStores, type OAuthStores } from '../stores.js';
 import { allowsLoopbackHttp, canonicalResourceUrl, tryParseUrl } from '../url.js';
 import type { AuthorizationHandler } from './authorization-code.js';
 import type { ClientKey } from './client-key.js';
+import type { DeviceCodeGrantOptions } from './device-code.js';
 import type { DpopSupport } from './dpop-support.js';
 
 /** How the session obtains tokens. */
@@ -29,7 +30,9 @@ export type GrantOptions =
         readonly resource: string;
         readonly signal: AbortSignal | undefined;
       }) => string | Promise<string>;
-    };
+    }
+  /** The device authorization grant (RFC 8628), for machines where no browser can be opened. */
+  | DeviceCodeGrantOptions;
 
 /** Which scopes a refresh request carries: the granted ones, the requested ones, or none (`scope` left out). */
 export type RefreshScopePolicy = 'granted' | 'requested' | 'none';
@@ -245,8 +248,16 @@ function checkGrant(value: unknown): GrantOptions {
       if (typeof value.assertion !== 'function')
         invalid('"grant.assertion" must be a function for jwt_bearer');
       return value as GrantOptions;
+    case 'device_code':
+      if (typeof value.onUserCode !== 'function')
+        invalid('"grant.onUserCode" must be a function for device_code');
+      if (value.sleep !== undefined && typeof value.sleep !== 'function')
+        invalid('"grant.sleep" must be a function');
+      return value as GrantOptions;
     default:
-      return invalid('"grant.type" must be "authorization_code", "client_credentials" or "jwt_bearer"');
+      return invalid(
+        '"grant.type" must be "authorization_code", "device_code", "client_credentials" or "jwt_bearer"',
+      );
   }
 }
 

@@ -3,6 +3,7 @@
  * callers — in this session, in other sessions sharing the stores, and in other processes when the
  * token store can lock — share one operation per grant.
  */
+import type { DpopKey } from '../dpop.js';
 import {
   AuthorizationRequiredError,
   isOAuthClientError,
@@ -62,6 +63,16 @@ export async function requestTokens(
     previous,
     signal,
   });
+  return storeTokens(state, binding, tokens, dpopKey);
+}
+
+/** Keeps new tokens (with the DPoP key they are bound to) in the store and the session. */
+export async function storeTokens(
+  state: SessionState,
+  binding: Binding,
+  tokens: TokenSet,
+  dpopKey: DpopKey | undefined,
+): Promise<StoredTokens> {
   const stored: StoredTokens =
     dpopKey === undefined ? tokens : { ...tokens, dpopKey: await state.config.dpop!.exportKey(dpopKey) };
   await state.config.stores.tokens.set(tokenKeyOf(binding), stored);

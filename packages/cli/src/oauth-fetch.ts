@@ -1,0 +1,43 @@
+import type { OAuthSession } from '@mcp-oauth/core';
+import { withOAuth } from '@mcp-oauth/fetch';
+import type { DebugLog } from './log.js';
+
+/** The URL without query or fragment, for the log. */
+function loggable(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/** `fetchImpl`, with one debug line per HTTP exchange: method, URL without query, status. */
+function loggingFetch(fetchImpl: typeof fetch, log: DebugLog): typeof fetch {
+  if (!log.enabled) return fetchImpl;
+  return async (input, init) => {
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    const url = loggable(input instanceof Request ? input.url : String(input));
+    try {
+      const response = await fetchImpl(input, init);
+      log.write('debug', 'mcp.exchange', { method, url, status: response.status });
+      return response;
+    } catch (error) {
+      log.write('debug', 'mcp.exchange_failed', { method, url, error: (error as Error | null)?.name });
+      throw error;
+    }
+  };
+}
+
+/**
+ * The one place the CLI puts OAuth on fetch: every MCP request (`tools`, `call`, `proxy`) goes
+ * through this wrapper, which adds the session's token inside the server's URL only, renews it,
+ * and steps up on `insufficient_scope`.
+ */
+export function oauthFetch(
+  session: OAuthSession,
+  log: DebugLog,
+  fetchImpl: typeof fetch = globalThis.fetch,
+): typeof fetch {
+  return withOAuth(loggingFetch(fetchImpl, log), session);
+}
