@@ -54,7 +54,10 @@ export function redactRawHeaders(text: string): string {
  */
 export function redactSentRequest(request: unknown): void {
   if (typeof request !== 'object' || request === null) return;
-  const raw = request as { _header?: unknown; outputData?: unknown; headers?: unknown } & Record<symbol, unknown>;
+  const raw = request as { _header?: unknown; outputData?: unknown; headers?: unknown } & Record<
+    symbol,
+    unknown
+  >;
   if (typeof raw._header === 'string') raw._header = redactRawHeaders(raw._header);
   for (const chunk of Array.isArray(raw.outputData) ? (raw.outputData as Array<{ data?: unknown }>) : []) {
     if (typeof chunk.data === 'string') chunk.data = redactRawHeaders(chunk.data);
@@ -64,7 +67,8 @@ export function redactSentRequest(request: unknown): void {
     const value = raw[symbol] as (Record<string, unknown> & { headers?: unknown }) | null | undefined;
     if (symbol.description !== 'kOutHeaders') redactCredentialHeaders(value?.headers);
     else {
-      for (const name of CREDENTIAL_HEADER_NAMES) (value?.[name] as unknown[] | undefined)?.splice(1, 1, REDACTED);
+      for (const name of CREDENTIAL_HEADER_NAMES)
+        (value?.[name] as unknown[] | undefined)?.splice(1, 1, REDACTED);
     }
   }
 }

@@ -31,7 +31,8 @@ describe('connection refused', () => {
     );
     const error = await rejection(s.fetchFor(s.session())(s.mcpUrl));
     expectOAuthError(error, 'discovery_failed', s.logger);
-    expect(codeChain(error)).toEqual(['discovery_failed', 'network_error']);
+    // The transport failure's sanitized summary (its name and system code) ends the chain.
+    expect(codeChain(error)).toEqual(['discovery_failed', 'network_error', 'network_error']);
     expect(s.authorizationServer.connections).toBe(0);
   });
 
@@ -176,7 +177,7 @@ describe('the authorization server is down while the access token is still valid
     now = expiresAt + 1;
     const error = await rejection(fetchWithOAuth(s.mcpUrl, { method: 'POST', body: '{}' }));
     expectOAuthError(error, 'refresh_failed', s.logger, s.wireSecrets());
-    expect(codeChain(error)).toEqual(['refresh_failed', 'network_error']);
+    expect(codeChain(error)).toEqual(['refresh_failed', 'network_error', 'network_error']);
     const authorized = s.resource
       .requestsTo('/mcp')
       .filter((request) => request.headers.authorization !== undefined);

@@ -101,7 +101,7 @@ const TOKEN_RESPONSES: ReadonlyArray<{ name: string; code: OAuthClientErrorCode;
     code: 'token_request_failed',
     reply: json(400, {
       error: 'invalid_grant',
-      error_description: 'code-SECRET is bad',
+      error_description: 'code-SECRET-dGhpcyBpcyBhIHJlZmxlY3RlZCBjb2Rl is bad',
       error_uri: 'https://x.example/?SECRET',
     }),
   },
@@ -229,7 +229,7 @@ const PRM_DOCUMENTS: ReadonlyArray<readonly [string, (resource: string) => Reply
   [
     'a truncated body',
     (resource) => ({ ...raw(`{"resource":"${resource}"`), declaredLength: 4096 }),
-    ['discovery_failed', 'network_error'],
+    ['discovery_failed', 'network_error', 'network_error'],
   ],
   [
     'an endless body',
@@ -294,7 +294,7 @@ const AS_DOCUMENTS: ReadonlyArray<
   [
     'a 64 KiB header',
     (metadata) => ({ ...json(200, metadata), headers: { 'x-padding': 'a'.repeat(64 * 1024) } }),
-    ['discovery_failed', 'network_error'],
+    ['discovery_failed', 'network_error', 'network_error'],
   ],
 ];
 
@@ -338,7 +338,10 @@ const REGISTRATION_RESPONSES: ReadonlyArray<readonly [string, Reply]> = [
   ['an HTML content type', raw('{"client_id":"c","client_secret":"SECRET"}', 'text/html', 201)],
   [
     'a 400 whose description holds a secret',
-    json(400, { error: 'invalid_client_metadata', error_description: 'SECRET' }),
+    json(400, {
+      error: 'invalid_client_metadata',
+      error_description: 'client SECRET-dGhpcyBpcyBhIHJlZmxlY3RlZCBzZWNyZXQ',
+    }),
   ],
   ['a 202', json(202, { client_id: 'c', client_secret: 'SECRET' })],
 ];

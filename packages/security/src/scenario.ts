@@ -114,7 +114,7 @@ function installAuthorizationServer(
 ): AuthorizationServerState {
   const issuer = server.origin;
   const validRefreshTokens = new Set<string>();
-  const codes = new Map<string, { challenge: string; redirectUri: string }>();
+  const codes = new Map<string, { challenge: string; redirectUri: string; scope: string }>();
   const { prefix } = options;
   let serial = 0;
   server.route('GET', AS_METADATA_PATH, () => json(200, authorizationServerMetadataFor(issuer)));
@@ -134,7 +134,11 @@ function installAuthorizationServer(
     const query = new URL(request.url).searchParams;
     const code = `${prefix}code-SECRET-${++serial}`;
     const redirectUri = query.get('redirect_uri') ?? '';
-    codes.set(code, { challenge: query.get('code_challenge') ?? '', redirectUri });
+    codes.set(code, {
+      challenge: query.get('code_challenge') ?? '',
+      redirectUri,
+      scope: query.get('scope') ?? 'mcp',
+    });
     const location = new URL(redirectUri);
     location.searchParams.set('code', code);
     location.searchParams.set('state', query.get('state') ?? '');
@@ -146,6 +150,8 @@ function installAuthorizationServer(
     const form = request.form;
     if (request.headers.authorization !== expectedBasic) return json(401, { error: 'invalid_client' });
     const grantType = form.get('grant_type');
+    // The user consents to what the client asked for; a refresh keeps the grant's scope.
+    let scope = form.get('scope') ?? 'mcp';
     if (grantType === 'authorization_code') {
       const code = codes.get(form.get('code') ?? '');
       codes.delete(form.get('code') ?? '');
@@ -156,6 +162,7 @@ function installAuthorizationServer(
       ) {
         return json(400, { error: 'invalid_grant' });
       }
+      scope = code.scope;
     } else if (grantType === 'refresh_token') {
       if (!validRefreshTokens.delete(form.get('refresh_token') ?? ''))
         return json(400, { error: 'invalid_grant' });
@@ -172,7 +179,7 @@ function installAuthorizationServer(
       token_type: 'Bearer',
       expires_in: options.expiresIn,
       refresh_token: refreshToken,
-      scope: 'mcp',
+      scope,
     });
   });
   return { validAccessTokens, validRefreshTokens };
