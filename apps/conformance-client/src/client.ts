@@ -2,28 +2,31 @@
  * The client under test for the MCP conformance suite: `client.ts <server-url>`.
  *
  * Everything OAuth is done by @mcp-oauth/core (the session) and @mcp-oauth/fetch (the adapter);
- * this file only turns the suite's environment into configuration:
+ * `credentials.ts` only turns the suite's environment into configuration:
  * - `MCP_CONFORMANCE_SCENARIO`: the scenario name;
- * - `MCP_CONFORMANCE_CONTEXT`: JSON credentials for the scenarios that need them.
+ * - `MCP_CONFORMANCE_CONTEXT`: JSON credentials and inputs for the scenarios that need them;
+ * - `MCP_CONFORMANCE_PROTOCOL_VERSION`: the wire to speak. `2026-07-28` is the stateless wire
+ *   (`server/discover`, the `MCP-Protocol-Version` header and `params._meta` on every request, no
+ *   `initialize`); anything older, or nothing (the 0.1 suite does not set it), is the
+ *   `initialize` handshake.
  *
- * It then connects with the MCP SDK client (no authProvider; the adapter's fetch carries the
- * tokens), lists the tools and calls the ones the suite's servers offer.
+ * MCP is the official TypeScript SDK's v2 `Client` over its Streamable HTTP transport, given
+ * `withOAuth(fetch, session)` as its `fetch` (no SDK auth provider): it pins the stateless wire with
+ * `versionNegotiation: { pin }`, or runs the plain handshake. The client then does what a host
+ * would: lists what the server offers, calls the tools it knows (below) or that the suite names,
+ * reads resources and gets prompts, and loads a skill where the scenario is about loading one.
  */
-import {
-  type GrantOptions,
-  isOAuthClientError,
-  type OAuthHttpClient,
-  OAuthSession,
-  type OAuthSessionOptions,
-  type PreRegisteredClient,
-} from '@mcp-oauth/core';
-import { createIdJagAssertion } from '@mcp-oauth/core/enterprise';
-import { privateKeyJwt, type SigningAlgorithm } from '@mcp-oauth/core/jwt';
-import { createHttpContext, discover } from '@mcp-oauth/core/protocol';
+import { isOAuthClientError, OAuthSession } from '@mcp-oauth/core';
 import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  Client,
+  type ClientOptions,
+  SdkError,
+  SdkErrorCode,
+  StreamableHTTPClientTransport,
+} from '@modelcontextprotocol/client';
+import { SkillsClient } from '@modelcontextprotocol/client/ext/skills';
+import { type ConformanceContext, credentialOptions, readContext } from './credentials.ts';
 
 /** Never listened on: the authorization handler reads the code from the redirect's Location. */
 const REDIRECT_URI = 'http://127.0.0.1:33418/callback';
@@ -31,6 +34,9 @@ const REDIRECT_URI = 'http://127.0.0.1:33418/callback';
 const CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
 /** The client gives up on its own before the suite's 30 s limit. */
 const OVERALL_TIMEOUT_MS = 20_000;
+/** Protocol versions that use the stateless, per-request wire (no `initialize`). */
+const STATELESS_VERSIONS = new Set(['2026-07-28']);
+const CLIENT_INFO = { name: 'mcp-oauth-conformance-client', version: '0.0.0' };
 
 /** Arguments for the tools the suite's servers offer; other tools are listed but not called. */
 const TOOL_ARGUMENTS: Readonly<Record<string, Record<string, unknown>>> = {
@@ -38,29 +44,25 @@ const TOOL_ARGUMENTS: Readonly<Record<string, Record<string, unknown>>> = {
   add_numbers: { a: 5, b: 3 },
   test_client_elicitation_defaults: {},
   test_reconnection: {},
+  test_headers: {},
+  'my-hyphenated-tool': {},
+  valid_tool: { region: 'us-west1' },
+  test_mrtr_echo_state: {},
+  test_mrtr_no_state: {},
+  test_mrtr_unrelated: {},
+  test_mrtr_no_result_type: {},
 };
 
-/** `MCP_CONFORMANCE_CONTEXT`: the fields of the suite's context schema this client uses. */
-interface ConformanceContext {
-  readonly client_id?: string;
-  readonly client_secret?: string;
-  readonly private_key_pem?: string;
-  readonly signing_algorithm?: string;
-  readonly idp_client_id?: string;
-  readonly idp_id_token?: string;
-  readonly idp_issuer?: string;
-  readonly idp_token_endpoint?: string;
-}
+/**
+ * Tools whose result the SDK refuses on the stateless wire, by design: a result without
+ * `resultType` (SEP-2322 says to read it as `complete`; the SDK keeps that reading for servers of
+ * earlier revisions and rejects it from a 2026-07-28 server). What the scenario checks, that the
+ * client does not retry such a result, holds either way, so that refusal is not a failure here.
+ */
+const REFUSED_WITHOUT_RESULT_TYPE = new Set(['test_mrtr_no_result_type']);
 
-function readContext(): ConformanceContext {
-  const raw = process.env.MCP_CONFORMANCE_CONTEXT;
-  if (raw === undefined || raw === '') return {};
-  const value: unknown = JSON.parse(raw);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error('MCP_CONFORMANCE_CONTEXT must be a JSON object');
-  }
-  return value as ConformanceContext;
-}
+/** Hands a tool's own `inputSchema` back to the server (JSON Schema 2020-12 keyword preservation). */
+const SCHEMA_ECHO = { tool: 'json_schema_echo', schemaOf: 'json_schema_2020_12_tool' };
 
 /**
  * Consent without a browser: request the authorization URL, do not follow the redirect, and hand
@@ -76,63 +78,87 @@ async function approveInBackground({ authorizationUrl }: { authorizationUrl: str
   return new URL(location, authorizationUrl).href;
 }
 
-/**
- * The suite gives pre-registered credentials without the issuer they belong to. A real deployment
- * configures that issuer; here it is the one this MCP server's metadata names (found with the
- * engine's own discovery), so the credentials are bound to exactly one authorization server.
- */
-async function issuerOf(serverUrl: string, httpClient: OAuthHttpClient): Promise<string> {
-  const found = await discover(createHttpContext(httpClient), { serverUrl: new URL(serverUrl) });
-  return found.authorizationServer.issuer;
+function clientOptions(protocolVersion: string | undefined): ClientOptions {
+  return {
+    // What the handlers below answer: forms (with the schema's defaults filled in) and roots.
+    capabilities: { elicitation: { form: { applyDefaults: true } }, roots: {} },
+    ...(protocolVersion !== undefined && STATELESS_VERSIONS.has(protocolVersion)
+      ? { versionNegotiation: { mode: { pin: protocolVersion } } }
+      : {}),
+  };
 }
 
-/** The grant and credentials the scenario's context calls for; none without a context. */
-async function credentialOptions(
-  scenario: string,
-  context: ConformanceContext,
-  serverUrl: string,
-  httpClient: OAuthHttpClient,
-): Promise<Pick<OAuthSessionOptions, 'grant' | 'clientKey'> & { preRegistered?: PreRegisteredClient[] }> {
-  const clientId = context.client_id;
-  if (clientId === undefined) return {};
-  const preRegistered: PreRegisteredClient = {
-    issuer: await issuerOf(serverUrl, httpClient),
-    clientId,
-    ...(context.client_secret === undefined ? {} : { clientSecret: context.client_secret }),
-    ...(context.private_key_pem === undefined ? {} : { tokenEndpointAuthMethod: 'private_key_jwt' as const }),
-  };
-  let grant: GrantOptions = { type: 'authorization_code' };
-  if (context.idp_id_token !== undefined && context.idp_client_id !== undefined) {
-    // Enterprise-managed authorization: ID token → ID-JAG at the IdP → jwt-bearer grant here.
-    grant = {
-      type: 'jwt_bearer',
-      assertion: createIdJagAssertion({
-        httpClient,
-        identityProvider: {
-          ...(context.idp_issuer === undefined ? {} : { issuer: context.idp_issuer }),
-          ...(context.idp_token_endpoint === undefined ? {} : { tokenEndpoint: context.idp_token_endpoint }),
-        },
-        client: { clientId: context.idp_client_id },
-        idToken: context.idp_id_token,
-      }),
-    };
-  } else if (scenario.startsWith('auth/client-credentials')) {
-    grant = { type: 'client_credentials' };
+function isMissingResultType(error: unknown): boolean {
+  if (!(error instanceof SdkError) || error.code !== SdkErrorCode.InvalidResult) return false;
+  const data = error.data as { violation?: unknown } | undefined;
+  return data?.violation === 'missing-resultType';
+}
+
+async function callTool(client: Client, name: string, args: Record<string, unknown>): Promise<void> {
+  let result: Awaited<ReturnType<Client['callTool']>>;
+  try {
+    result = await client.callTool({ name, arguments: args });
+  } catch (error) {
+    if (REFUSED_WITHOUT_RESULT_TYPE.has(name) && isMissingResultType(error)) {
+      console.error(`tool ${name}: the SDK refused a result without resultType, as it does by design`);
+      return;
+    }
+    throw error;
   }
-  const privateKey = context.private_key_pem;
-  const algorithm = context.signing_algorithm as SigningAlgorithm | undefined;
-  return {
-    grant,
-    preRegistered: [preRegistered],
-    ...(privateKey === undefined
-      ? {}
-      : { clientKey: privateKeyJwt({ privateKey, ...(algorithm === undefined ? {} : { algorithm }) }) }),
-  };
+  if (result.isError === true) throw new Error(`tool ${name} returned an error`);
+}
+
+/** SEP-2640 skills: list them; load one only where the scenario is about loading (never prefetch). */
+async function exerciseSkills(client: Client, scenario: string): Promise<void> {
+  const skills = new SkillsClient(client);
+  if (!skills.supported) return;
+  const { skills: listed } = await skills.list();
+  if (!scenario.startsWith('sep-2640-client-verify-')) return;
+  for (const skill of listed) {
+    // `read` verifies digest, size and frontmatter against the listing and throws on a mismatch,
+    // before any file the skill refers to is read.
+    await skills.read(skill);
+    // A listed skill names its files; a `dynamic` one does not, and is not read further here.
+    const files = Array.isArray(skill.resources) ? skill.resources : [];
+    for (const file of files) {
+      if (file.uri !== skill.uri) await skills.read(skill, file.uri);
+    }
+  }
+}
+
+/** What a host does once connected: list, call, read and get what the server offers. */
+async function exercise(client: Client, scenario: string, context: ConformanceContext): Promise<void> {
+  const capabilities = client.getServerCapabilities() ?? {};
+  if (capabilities.tools !== undefined) {
+    const { tools } = await client.listTools();
+    const offered = new Set(tools.map((tool) => tool.name));
+    const named = context.toolCalls ?? [];
+    for (const call of named) await callTool(client, call.name, call.arguments ?? {});
+    if (named.length === 0) {
+      for (const tool of tools) {
+        const toolArguments = TOOL_ARGUMENTS[tool.name];
+        if (toolArguments !== undefined) await callTool(client, tool.name, toolArguments);
+      }
+      const focal = tools.find((tool) => tool.name === SCHEMA_ECHO.schemaOf);
+      if (focal !== undefined && offered.has(SCHEMA_ECHO.tool)) {
+        await callTool(client, SCHEMA_ECHO.tool, { schema: focal.inputSchema });
+      }
+    }
+  }
+  if (capabilities.resources !== undefined && !scenario.startsWith('sep-2640-')) {
+    const { resources } = await client.listResources();
+    for (const resource of resources) await client.readResource({ uri: resource.uri });
+  }
+  if (capabilities.prompts !== undefined) {
+    const { prompts } = await client.listPrompts();
+    for (const prompt of prompts) await client.getPrompt({ name: prompt.name, arguments: {} });
+  }
+  await exerciseSkills(client, scenario);
 }
 
 async function run(serverUrl: string): Promise<void> {
   const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
-  const context = readContext();
+  const context = readContext(process.env.MCP_CONFORMANCE_CONTEXT);
   const httpClient = createFetchHttpClient();
   const { preRegistered, ...credentials } = await credentialOptions(scenario, context, serverUrl, httpClient);
   const session = new OAuthSession({
@@ -148,24 +174,17 @@ async function run(serverUrl: string): Promise<void> {
     ...credentials,
   });
 
-  const client = new Client(
-    { name: 'mcp-oauth-conformance-client', version: '0.0.0' },
-    { capabilities: { elicitation: { form: { applyDefaults: true } } } },
-  );
-  // Accept every form; the SDK fills in the schema's defaults (SEP-1034).
-  client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: {} }));
+  const client = new Client(CLIENT_INFO, clientOptions(process.env.MCP_CONFORMANCE_PROTOCOL_VERSION));
+  // Accept every form; the SDK fills in the schema's defaults (SEP-1034). On the stateless wire the
+  // same handler answers the elicitations a server embeds in an `input_required` result (SEP-2322).
+  client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: {} }));
+  client.setRequestHandler('roots/list', async () => ({ roots: [] }));
   const transport = new StreamableHTTPClientTransport(new URL(serverUrl), {
     fetch: withOAuth(fetch, session),
   });
   await client.connect(transport);
   try {
-    const { tools } = await client.listTools();
-    for (const tool of tools) {
-      const toolArguments = TOOL_ARGUMENTS[tool.name];
-      if (toolArguments === undefined) continue;
-      const result = await client.callTool({ name: tool.name, arguments: toolArguments });
-      if (result.isError === true) throw new Error(`tool ${tool.name} returned an error`);
-    }
+    await exercise(client, scenario, context);
   } finally {
     await client.close();
   }

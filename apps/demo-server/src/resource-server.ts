@@ -3,15 +3,21 @@
  * DPoP-bound JWT), the scope every request needs, the higher scope a tool call needs (decided
  * here, at the HTTP layer, so the client gets a 403 it can step up from), and finally the SDK's
  * Streamable HTTP transport in stateless mode: one McpServer and transport per request.
+ *
+ * Both wires are served on `/mcp`: a request of the 2026-07-28 stateless wire (`_meta` and the
+ * `MCP-Protocol-Version` header on every request, `server/discover`) goes to the v2 SDK's handler,
+ * anything else to the v1 SDK's transport as before. Authentication and scopes are the same for
+ * both, decided before either sees the request.
  */
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { localhostHostValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { createMcpHandler, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { AccessTokenCheck, VerifiedAccessToken } from './access-token.js';
 import { buildChallenges, type ChallengeError } from './challenge.js';
 import type { DpopProofVerifier } from './dpop-proof.js';
-import { createMcpServer, TOOL_SCOPES } from './mcp-tools.js';
+import { createMcpServer, createModernMcpServer, TOOL_SCOPES } from './mcp-tools.js';
 import type { DemoEndpoint } from './options.js';
 import { TOOLS_SCOPE } from './scopes.js';
 import type { DemoServerStats, RequestCounter } from './stats.js';
@@ -98,7 +104,7 @@ function allowCrossOrigin(request: Request, response: Response, next: NextFuncti
   response.set({
     'access-control-allow-origin': '*',
     'access-control-allow-headers':
-      'authorization, dpop, content-type, accept, mcp-protocol-version, mcp-session-id',
+      'authorization, dpop, content-type, accept, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name',
     'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
     'access-control-expose-headers': 'www-authenticate, mcp-session-id, mcp-protocol-version',
   });
@@ -107,6 +113,34 @@ function allowCrossOrigin(request: Request, response: Response, next: NextFuncti
     return;
   }
   next();
+}
+
+/** The parsed request as a web `Request` (its body is passed separately, already parsed). */
+function toWebRequest(request: Request, mcpUrl: string): globalThis.Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return new globalThis.Request(new URL(request.originalUrl, mcpUrl), {
+    method: request.method,
+    headers,
+    body: JSON.stringify(request.body),
+  });
+}
+
+async function serveModern(
+  handler: McpHttpHandler,
+  request: globalThis.Request,
+  parsedBody: unknown,
+  authInfo: AuthInfo,
+  response: Response,
+): Promise<void> {
+  const answer = await handler.fetch(request, { authInfo, parsedBody });
+  response.status(answer.status);
+  answer.headers.forEach((value, name) => {
+    response.setHeader(name, value);
+  });
+  response.end(Buffer.from(await answer.arrayBuffer()));
 }
 
 export function createResourceServer(setup: ResourceServerSetup): Express {
@@ -172,6 +206,9 @@ export function createResourceServer(setup: ResourceServerSetup): Express {
     });
   };
 
+  // The 2026-07-28 wire only: every other request keeps the v1 transport below.
+  const modern = createMcpHandler(() => createModernMcpServer(setup.stats), { legacy: 'reject' });
+
   app.post(
     resourcePath,
     authenticated,
@@ -186,6 +223,11 @@ export function createResourceServer(setup: ResourceServerSetup): Express {
         expiresAt: token.expiresAt,
         resource: new URL(setup.mcpUrl),
       };
+      const webRequest = toWebRequest(request, setup.mcpUrl);
+      if (!(await isLegacyRequest(webRequest, request.body))) {
+        await serveModern(modern, webRequest, request.body, auth, response);
+        return;
+      }
       const server = createMcpServer(setup.stats);
       const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }); // no session id: stateless
       response.on('close', () => {

@@ -5,6 +5,10 @@
  * authorization the way clients expect.
  */
 
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from '@modelcontextprotocol/client';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -93,4 +97,43 @@ it('lets the MCP SDK client discover, register, authorize and call a tool', asyn
   expect(stats.protectedResourceMetadata).toBeGreaterThan(0);
   expect(stats.authorizationServerMetadata).toBeGreaterThan(0);
   expect(stats.registration).toBe(1);
+});
+
+it('serves the 2026-07-28 stateless wire to the MCP SDK v2 client pinned to it, with the same token', async () => {
+  const provider = new HeadlessProvider();
+  const first = new StreamableHTTPClientTransport(new URL(demo.mcpUrl), { authProvider: provider });
+  await expect(new Client({ name: 'sdk-test', version: '0' }).connect(first)).rejects.toBeInstanceOf(
+    UnauthorizedError,
+  );
+  await first.finishAuth(provider.callback?.searchParams.get('code') ?? '');
+  const token = provider.saved?.access_token ?? '';
+
+  const seen: Array<{ method: string | undefined; version: string | null }> = [];
+  const transport = new ModernTransport(new URL(demo.mcpUrl), {
+    fetch: async (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.set('authorization', `Bearer ${token}`);
+      seen.push({
+        method: headers.get('mcp-method') ?? undefined,
+        version: headers.get('mcp-protocol-version'),
+      });
+      return fetch(input, { ...init, headers });
+    },
+  });
+  const client = new ModernClient(
+    { name: 'sdk-v2-test', version: '0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  await client.connect(transport);
+  expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+  const { tools } = await client.listTools();
+  expect(tools.map((tool) => tool.name)).toEqual(['echo', 'admin_stats']);
+  const result = await client.callTool({ name: 'echo', arguments: { message: 'stateless' } });
+  expect(result.content).toEqual([{ type: 'text', text: 'stateless' }]);
+  await client.close();
+  expect(seen).toEqual([
+    { method: 'server/discover', version: '2026-07-28' },
+    { method: 'tools/list', version: '2026-07-28' },
+    { method: 'tools/call', version: '2026-07-28' },
+  ]);
 });

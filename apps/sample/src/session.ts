@@ -22,6 +22,11 @@ export interface SampleOptions {
   readonly stores?: OAuthStores;
   /** DPoP-bound tokens (RFC 9449) when the authorization server offers them. Default off. */
   readonly dpop?: boolean;
+  /**
+   * The MCP wire of the ky, axios and got modules: `2026-07-28` for the stateless wire
+   * (`server/discover`, metadata on every request); default: the `initialize` handshake.
+   */
+  readonly protocolVersion?: string;
   /** Receives the engine's events (never a secret); the demo prints them as it goes. */
   readonly logger?: OAuthLogger;
 }

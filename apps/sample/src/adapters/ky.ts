@@ -1,6 +1,6 @@
 /**
  * ky: `withOAuth` extends an instance with hooks that add the token and send a request once more
- * on a 401 or a 403 `insufficient_scope`; MCP is plain JSON-RPC POSTs.
+ * on a 401 or a 403 `insufficient_scope`; MCP is plain JSON-RPC POSTs, on either wire (`json-rpc.ts`).
  */
 import { createKyHttpClient, withOAuth } from '@mcp-oauth/ky';
 import ky from 'ky';
@@ -13,8 +13,12 @@ export function connectWithKy(options: SampleOptions): McpClient {
   const session = createSession(options, createKyHttpClient(app));
   const mcp = withOAuth(app, session);
 
-  return createJsonRpcClient(session, options.clientName, async (message, headers) => {
-    const response = await mcp.post(options.serverUrl, { json: message, headers });
-    return { text: await response.text(), header: (name) => response.headers.get(name) ?? undefined };
+  return createJsonRpcClient(session, options, async (message, headers) => {
+    const response = await mcp.post(options.serverUrl, { json: message, headers, throwHttpErrors: false });
+    return {
+      status: response.status,
+      text: await response.text(),
+      header: (name) => response.headers.get(name) ?? undefined,
+    };
   });
 }
