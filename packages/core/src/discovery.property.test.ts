@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { validateAuthorizationServerMetadata, validateProtectedResourceMetadata } from './discovery.js';
 import { isOAuthClientError, OAuthClientError } from './errors.js';
 import { parseJsonObject } from './http.js';
+import { networkClassOf } from './network.js';
 import { assertSafeUrl } from './url.js';
 
 const SERVER_URL = new URL('https://mcp.example.com/mcp');
@@ -50,6 +51,12 @@ const urls = fc.constantFrom(
   'http://169.254.169.254/latest/meta-data/',
   'https://[fe80::1]/x',
   'http://[::ffff:169.254.169.254]/x',
+  'https://[64:ff9b::169.254.169.254]/x',
+  'https://10.0.0.8/token',
+  'https://0.0.0.0/token',
+  'https://localhost./token',
+  'https://[::ffff:7f00:1]/token',
+  'https://[fd00::1]/token',
   'file:///etc/passwd',
   'javascript:alert(1)',
   'https://user:SECRET@auth.example.com/',
@@ -177,8 +184,10 @@ describe('validateProtectedResourceMetadata properties', () => {
         check(resource.origin === SERVER_URL.origin && resource.hash === '', 'resource names this server');
         for (const field of STRING_ARRAY_FIELDS)
           check(isStringList(outcome[field]), `${field} is a string list`);
-        if (outcome.jwks_uri !== undefined)
-          assertSafeUrl(outcome.jwks_uri, { what: 'jwks_uri', allowLoopbackHttp: false });
+        if (outcome.jwks_uri !== undefined) {
+          const url = assertSafeUrl(outcome.jwks_uri, { what: 'jwks_uri', allowLoopbackHttp: false });
+          check(networkClassOf(url) === 'public', 'jwks_uri of a public server stays public');
+        }
       }),
       { numRuns: 10_000 },
     );
@@ -198,23 +207,35 @@ describe('validateProtectedResourceMetadata properties', () => {
 describe('validateAuthorizationServerMetadata properties', () => {
   it('accepts only the expected issuer with safe endpoints and well-typed fields; throws only typed errors', () => {
     fc.assert(
-      fc.property(authorizationServerDocument, fc.boolean(), (document, allowLoopbackHttp) => {
-        const outcome = typedOutcome(() =>
-          validateAuthorizationServerMetadata(document, { expectedIssuer: ISSUER, allowLoopbackHttp }),
-        );
-        if (outcome instanceof OAuthClientError) {
-          check(AS_CODES.has(outcome.code), `unexpected code ${outcome.code}`);
-          return;
-        }
-        check(outcome.issuer === ISSUER, 'issuer is the expected one');
-        for (const field of AS_URL_FIELDS) {
-          const value = outcome[field];
-          if (value !== undefined) assertSafeUrl(value, { what: field, allowLoopbackHttp });
-        }
-        check(isStringList(outcome.code_challenge_methods_supported), 'PKCE methods are a string list');
-        const iss = outcome.authorization_response_iss_parameter_supported;
-        check(iss === undefined || typeof iss === 'boolean', 'iss support is a boolean');
-      }),
+      fc.property(
+        authorizationServerDocument,
+        fc.boolean(),
+        fc.boolean(),
+        (document, allowLoopbackHttp, allowPrivateNetworks) => {
+          const outcome = typedOutcome(() =>
+            validateAuthorizationServerMetadata(document, {
+              expectedIssuer: ISSUER,
+              allowLoopbackHttp,
+              allowPrivateNetworks,
+            }),
+          );
+          if (outcome instanceof OAuthClientError) {
+            check(AS_CODES.has(outcome.code), `unexpected code ${outcome.code}`);
+            return;
+          }
+          check(outcome.issuer === ISSUER, 'issuer is the expected one');
+          for (const field of AS_URL_FIELDS) {
+            const value = outcome[field];
+            if (value === undefined) continue;
+            const url = assertSafeUrl(value, { what: field, allowLoopbackHttp });
+            // The issuer is public: without the application's permission, so is every endpoint.
+            check(allowPrivateNetworks || networkClassOf(url) === 'public', `${field} stays public`);
+          }
+          check(isStringList(outcome.code_challenge_methods_supported), 'PKCE methods are a string list');
+          const iss = outcome.authorization_response_iss_parameter_supported;
+          check(iss === undefined || typeof iss === 'boolean', 'iss support is a boolean');
+        },
+      ),
       { numRuns: 10_000 },
     );
     expectBothOutcomes(10_000);

@@ -8,12 +8,17 @@
  *    the order the MCP revision prescribes, with the issuer check of RFC 8414 §3.3.
  * 3. The PKCE check of the MCP security considerations.
  *
- * Every URL that came from a header or a document is untrusted and passes {@link assertSafeUrl}.
+ * Every URL that came from a header or a document is untrusted and passes {@link assertSafeUrl},
+ * and may not lead to a more private network than the server that named it
+ * ({@link assertNoMorePrivateNetwork}): the `resource_metadata` URL is judged against the MCP
+ * server, the listed authorization servers and `jwks_uri` against the resource metadata's URL, and
+ * the authorization server's endpoints against its issuer.
  * Messages and log lines carry redacted URLs only, never a response body.
  */
 import { isOAuthClientError, type OAuthClientError, oauthError } from './errors.js';
 import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
 import type { OAuthLogger } from './logger.js';
+import { assertNoMorePrivateNetwork } from './network.js';
 import type {
   AuthorizationServerMetadata,
   DiscoveredAuthorizationServer,
@@ -57,6 +62,14 @@ export interface AuthorizationServerPolicy {
    * when discovery finds no document; validated like a fetched one.
    */
   readonly metadata?: Readonly<Omit<AuthorizationServerMetadata, 'issuer'>>;
+  /**
+   * Let this authorization server be on a more private network than the resource metadata that
+   * lists it (a public MCP server naming `http://127.0.0.1:9000` or `https://10.0.0.8`), and let its
+   * metadata name endpoints more private than its issuer; on a loopback host, http is then allowed
+   * too. Off by default: a server's documents never lead the client into a more private network on
+   * their own say.
+   */
+  readonly allowPrivateNetworks?: boolean;
 }
 
 export interface DiscoveryResult {
@@ -173,14 +186,33 @@ function readBoolean(document: Record<string, unknown>, field: string, what: str
   }
 }
 
+/** Where a document came from, for the private-network rule of its URLs. */
+interface DocumentOrigin {
+  /** The URL the document was requested from (or the issuer, for authorization server metadata). */
+  readonly learnedFrom: URL;
+  readonly allowPrivateNetworks: boolean | undefined;
+}
+
 function readSafeUrl(
   document: Record<string, unknown>,
   field: string,
   what: string,
   allowLoopbackHttp: boolean,
+  origin: DocumentOrigin,
 ): void {
   const value = readString(document, field, what);
-  if (value !== undefined) assertSafeUrl(value, { what: `${what} "${field}"`, allowLoopbackHttp });
+  if (value === undefined) return;
+  const url = assertSafeUrl(value, { what: `${what} "${field}"`, allowLoopbackHttp });
+  assertNoMorePrivateNetwork(url, { what: `${what} "${field}"`, ...origin });
+}
+
+/**
+ * http is allowed on a loopback host when the MCP server itself is on loopback http, or when the
+ * application allowed private networks for the server concerned (a public MCP server in front of
+ * an authorization server on `http://localhost:9000` during development).
+ */
+function loopbackHttpAllowed(serverUrl: URL, allowPrivateNetworks: boolean | undefined): boolean {
+  return allowPrivateNetworks === true || allowsLoopbackHttp(serverUrl);
 }
 
 /** `/a/b/` → `/a/b`, `/` → `` — so that a trailing slash never decides a comparison. */
@@ -202,13 +234,20 @@ function identifiesServer(resource: URL, serverUrl: URL): boolean {
 
 /**
  * Validates an RFC 9728 document for the MCP server at `serverUrl`. A `resource` that does not
- * identify the server throws `resource_mismatch`; fields of the wrong type throw `metadata_invalid`.
+ * identify the server throws `resource_mismatch`; fields of the wrong type throw `metadata_invalid`;
+ * an unsafe `jwks_uri`, or one more private than `documentUrl` (default: `serverUrl`), `unsafe_url`.
  * The `authorization_servers` entries are checked for safety when they are used, not here.
  */
 export function validateProtectedResourceMetadata(
   document: Record<string, unknown>,
   serverUrl: URL,
-  options: { readonly exact?: boolean } = {},
+  options: {
+    /** Hold `resource` to RFC 9728 §3.3 exactly (a document from a `resource_metadata` URL). */
+    readonly exact?: boolean;
+    /** The URL the document was requested from. */
+    readonly documentUrl?: URL | undefined;
+    readonly allowPrivateNetworks?: boolean | undefined;
+  } = {},
 ): ProtectedResourceMetadata {
   const resource = document.resource;
   if (typeof resource !== 'string' || resource.length === 0) {
@@ -256,7 +295,10 @@ export function validateProtectedResourceMetadata(
   ]) {
     readBoolean(document, field, PRM);
   }
-  readSafeUrl(document, 'jwks_uri', PRM, allowsLoopbackHttp(serverUrl));
+  readSafeUrl(document, 'jwks_uri', PRM, loopbackHttpAllowed(serverUrl, options.allowPrivateNetworks), {
+    learnedFrom: options.documentUrl ?? serverUrl,
+    allowPrivateNetworks: options.allowPrivateNetworks,
+  });
   return { ...document, resource } as ProtectedResourceMetadata;
 }
 
@@ -269,20 +311,32 @@ const PRM_HARD_STOPS = new Set(['resource_mismatch', 'unsafe_url']);
  * candidate served a document (all 404/410 or similar "not there" answers) — the caller then uses
  * the 2025-03-26 legacy fallback.
  *
- * Throws `unsafe_url` for an unsafe challenge URL (before any request), `resource_mismatch` as soon
+ * Throws `unsafe_url` for an unsafe challenge URL, or one on a more private network than the MCP
+ * server unless `allowPrivateNetworks` (before any request), `resource_mismatch` as soon
  * as a document names another resource, and `discovery_failed` (with the last error as `cause`)
  * when no candidate worked and at least one failed for another reason than "not there".
  */
 export async function discoverProtectedResource(
   context: HttpContext,
-  options: { serverUrl: URL; resourceMetadataUrl?: string | undefined; signal?: AbortSignal | undefined },
+  options: {
+    serverUrl: URL;
+    resourceMetadataUrl?: string | undefined;
+    /** The application's permission to follow URLs into more private networks than the server. */
+    allowPrivateNetworks?: boolean | undefined;
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<ProtectedResourceDiscovery | undefined> {
-  const { serverUrl, signal } = options;
+  const { serverUrl, allowPrivateNetworks, signal } = options;
   const candidates: string[] = [];
   if (options.resourceMetadataUrl !== undefined) {
     const challengeUrl = assertSafeUrl(options.resourceMetadataUrl, {
       what: 'resource_metadata',
-      allowLoopbackHttp: allowsLoopbackHttp(serverUrl),
+      allowLoopbackHttp: loopbackHttpAllowed(serverUrl, allowPrivateNetworks),
+    });
+    assertNoMorePrivateNetwork(challengeUrl, {
+      what: 'resource_metadata',
+      learnedFrom: serverUrl,
+      allowPrivateNetworks,
     });
     candidates.push(challengeUrl.href);
   }
@@ -308,7 +362,11 @@ export async function discoverProtectedResource(
       // Only a URL the challenge named (not one of the well-known locations) is held to §3.3 exactly.
       const exact =
         url === candidates[0] && options.resourceMetadataUrl !== undefined && !wellKnown.includes(url);
-      const metadata = validateProtectedResourceMetadata(outcome.document, serverUrl, { exact });
+      const metadata = validateProtectedResourceMetadata(outcome.document, serverUrl, {
+        exact,
+        documentUrl: new URL(url),
+        allowPrivateNetworks,
+      });
       context.logger.debug('discovery.prm.found', { url: redactUrl(url) });
       return { metadata, url };
     } catch (error) {
@@ -357,7 +415,8 @@ const AS_BOOLEAN_FIELDS = [
  * Validates RFC 8414 / OpenID Connect Discovery metadata. The `issuer` must be identical (plain
  * string comparison, RFC 8414 §3.3) to `expectedIssuer`, else `issuer_mismatch` — unless
  * `allowIssuerMismatch`, which logs `discovery.issuer_mismatch_allowed` and keeps the document's
- * `issuer` as it is. Endpoint URLs must be safe (`unsafe_url`); mistyped fields throw `metadata_invalid`.
+ * `issuer` as it is. Endpoint URLs must be safe and no more private than `expectedIssuer` unless
+ * `allowPrivateNetworks` (`unsafe_url`); mistyped fields throw `metadata_invalid`.
  */
 export function validateAuthorizationServerMetadata(
   document: Record<string, unknown>,
@@ -367,9 +426,15 @@ export function validateAuthorizationServerMetadata(
     /** Accept an `issuer` on the origin of `expectedIssuer` (see {@link discoverAuthorizationServerMetadata}). */
     acceptSameOriginIssuer?: boolean | undefined;
     allowLoopbackHttp: boolean;
+    /** Let endpoints lead to a more private network than `expectedIssuer`. */
+    allowPrivateNetworks?: boolean | undefined;
     logger?: OAuthLogger | undefined;
   },
 ): AuthorizationServerMetadata {
+  const expectedIssuerUrl = tryParseUrl(options.expectedIssuer);
+  if (expectedIssuerUrl === undefined) {
+    throw oauthError('invalid_options', 'the expected issuer must be an absolute URL');
+  }
   const issuer = document.issuer;
   if (typeof issuer !== 'string' || issuer.length === 0) {
     throw oauthError('metadata_invalid', `${AS_METADATA} "issuer" must be a non-empty string`);
@@ -386,8 +451,9 @@ export function validateAuthorizationServerMetadata(
       actual: loggableIssuer(issuer),
     });
   }
+  const origin = { learnedFrom: expectedIssuerUrl, allowPrivateNetworks: options.allowPrivateNetworks };
   for (const field of AS_URL_FIELDS) {
-    readSafeUrl(document, field, AS_METADATA, options.allowLoopbackHttp);
+    readSafeUrl(document, field, AS_METADATA, options.allowLoopbackHttp, origin);
   }
   for (const field of AS_STRING_ARRAY_FIELDS) readStringArray(document, field, AS_METADATA);
   for (const field of AS_BOOLEAN_FIELDS) readBoolean(document, field, AS_METADATA);
@@ -459,19 +525,33 @@ const AS_HARD_STOPS = new Set(['issuer_mismatch', 'unsafe_url']);
  * path on that same origin (e.g. `https://mcp.example.com/oauth`). That issuer is then the
  * authorization server's identifier and is returned; an issuer on another origin is still
  * `issuer_mismatch`.
+ *
+ * `learnedFrom` is the URL of the document that named `issuer` (the resource metadata, or the MCP
+ * server): the issuer may not be on a more private network than it, nor the endpoints of its
+ * metadata on a more private network than the issuer, unless `allowPrivateNetworks`.
  */
 export async function discoverAuthorizationServerMetadata(
   context: HttpContext,
   options: {
     issuer: string;
     allowLoopbackHttp: boolean;
+    /** Omit only for an issuer the application configured itself. */
+    learnedFrom?: URL | undefined;
+    allowPrivateNetworks?: boolean | undefined;
     allowIssuerMismatch?: boolean | undefined;
     acceptSameOriginIssuer?: boolean | undefined;
     signal?: AbortSignal | undefined;
   },
 ): Promise<DiscoveredAuthorizationServer | undefined> {
-  const { issuer, allowLoopbackHttp, signal } = options;
+  const { issuer, allowLoopbackHttp, allowPrivateNetworks, signal } = options;
   const issuerUrl = assertSafeUrl(issuer, { what: 'authorization server issuer', allowLoopbackHttp });
+  if (options.learnedFrom !== undefined) {
+    assertNoMorePrivateNetwork(issuerUrl, {
+      what: 'authorization server issuer',
+      learnedFrom: options.learnedFrom,
+      allowPrivateNetworks,
+    });
+  }
   if (issuerUrl.search !== '') {
     throw oauthError('metadata_invalid', 'authorization server issuer must not contain a query');
   }
@@ -497,6 +577,7 @@ export async function discoverAuthorizationServerMetadata(
         allowIssuerMismatch: options.allowIssuerMismatch,
         acceptSameOriginIssuer: options.acceptSameOriginIssuer,
         allowLoopbackHttp,
+        allowPrivateNetworks,
         logger: context.logger,
       });
       const identified = acceptedSameOrigin(metadata.issuer, {
@@ -550,7 +631,10 @@ function applyPkcePolicy(
   return { ...found, metadata: { ...found.metadata, code_challenge_methods_supported: ['S256'] } };
 }
 
-/** The metadata a policy gives by hand, validated as if it had been fetched. */
+/**
+ * The metadata a policy gives by hand, validated as if it had been fetched — except for the
+ * private-network rule, which is about what servers say: these endpoints are the application's.
+ */
 function configuredServer(
   issuer: string,
   policy: AuthorizationServerPolicy | undefined,
@@ -559,7 +643,7 @@ function configuredServer(
   if (policy?.metadata === undefined) return undefined;
   const metadata = validateAuthorizationServerMetadata(
     { ...(policy.metadata as Record<string, unknown>), issuer },
-    { expectedIssuer: issuer, allowLoopbackHttp },
+    { expectedIssuer: issuer, allowLoopbackHttp, allowPrivateNetworks: true },
   );
   return { issuer, metadata, source: 'configured' };
 }
@@ -569,15 +653,21 @@ async function resolveAuthorizationServer(
   issuer: string,
   options: {
     serverUrl: URL;
+    /** The URL of the resource metadata that listed `issuer`. */
+    listedBy: URL;
+    allowPrivateNetworks: boolean | undefined;
     policyFor?: ((issuer: string) => AuthorizationServerPolicy | undefined) | undefined;
     signal?: AbortSignal | undefined;
   },
 ): Promise<DiscoveredAuthorizationServer> {
-  const allowLoopbackHttp = allowsLoopbackHttp(options.serverUrl);
   const policy = options.policyFor?.(issuer);
+  const allowPrivateNetworks = options.allowPrivateNetworks === true || policy?.allowPrivateNetworks === true;
+  const allowLoopbackHttp = loopbackHttpAllowed(options.serverUrl, allowPrivateNetworks);
   const found = await discoverAuthorizationServerMetadata(context, {
     issuer,
     allowLoopbackHttp,
+    learnedFrom: options.listedBy,
+    allowPrivateNetworks,
     allowIssuerMismatch: policy?.allowIssuerMismatch,
     signal: options.signal,
   });
@@ -601,6 +691,10 @@ async function resolveAuthorizationServer(
  *
  * With one candidate its error is thrown as it is (`issuer_mismatch`, `unsafe_url`,
  * `pkce_unsupported`, …); with several, a `discovery_failed` carries the last one as `cause`.
+ *
+ * No URL a document names may lead to a more private network than the server that named it
+ * (`unsafe_url`), unless `allowPrivateNetworks` (every URL of this discovery) or the policy of the
+ * authorization server concerned (its issuer and its endpoints) allows it.
  */
 export async function discover(
   context: HttpContext,
@@ -609,13 +703,16 @@ export async function discover(
     resourceMetadataUrl?: string | undefined;
     selectAuthorizationServer?: AuthorizationServerSelector | undefined;
     policyFor?: ((issuer: string) => AuthorizationServerPolicy | undefined) | undefined;
+    /** The application's permission to follow URLs into more private networks, for this server. */
+    allowPrivateNetworks?: boolean | undefined;
     signal?: AbortSignal | undefined;
   },
 ): Promise<DiscoveryResult> {
-  const { serverUrl, signal } = options;
+  const { serverUrl, allowPrivateNetworks, signal } = options;
   const protectedResource = await discoverProtectedResource(context, {
     serverUrl,
     resourceMetadataUrl: options.resourceMetadataUrl,
+    allowPrivateNetworks,
     signal,
   });
 
@@ -623,16 +720,21 @@ export async function discover(
     context.logger.debug('discovery.legacy_fallback', { serverUrl: redactUrl(serverUrl) });
     const origin = serverUrl.origin;
     const policy = options.policyFor?.(origin);
+    const allowPrivate = allowPrivateNetworks === true || policy?.allowPrivateNetworks === true;
     const found = await discoverAuthorizationServerMetadata(context, {
       issuer: origin,
-      allowLoopbackHttp: allowsLoopbackHttp(serverUrl),
+      allowLoopbackHttp: loopbackHttpAllowed(serverUrl, allowPrivate),
+      learnedFrom: serverUrl,
+      allowPrivateNetworks: allowPrivate,
       allowIssuerMismatch: policy?.allowIssuerMismatch,
       acceptSameOriginIssuer: true,
       signal,
     });
     let authorizationServer: DiscoveredAuthorizationServer;
     const configured =
-      found === undefined ? configuredServer(origin, policy, allowsLoopbackHttp(serverUrl)) : undefined;
+      found === undefined
+        ? configuredServer(origin, policy, loopbackHttpAllowed(serverUrl, allowPrivate))
+        : undefined;
     if (configured !== undefined) {
       authorizationServer = applyPkcePolicy(configured, policy, context.logger);
     } else if (found === undefined) {
@@ -671,6 +773,8 @@ export async function discover(
     try {
       const authorizationServer = await resolveAuthorizationServer(context, issuer, {
         serverUrl,
+        listedBy: new URL(resourceMetadataUrl),
+        allowPrivateNetworks,
         policyFor: options.policyFor,
         signal,
       });

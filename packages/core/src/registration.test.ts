@@ -1154,6 +1154,28 @@ describe('parseRegistrationResponse', () => {
     expectNoSecret(error);
   });
 
+  it.each([
+    'https://10.0.0.8/register/a',
+    'https://[::ffff:7f00:1]/register/a',
+    'https://[fd00::1]/register/a',
+    'https://localhost/register/a',
+  ])('refuses a registration_client_uri (%s) more private than the public issuer', (uri) => {
+    const error = caughtSync(() => parse({ client_id: 'a', registration_client_uri: uri }));
+    expect(error.code).toBe('registration_failed');
+    expect(error.message).toBe(
+      'registration response "registration_client_uri" must not point to a more private network than the authorization server',
+    );
+    const allowed = parseRegistrationResponse(
+      {
+        status: 201,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'a', registration_client_uri: uri }),
+      },
+      { issuer: ISSUER, requested, now: NOW, allowPrivateNetworks: true },
+    );
+    expect(allowed.registrationClientUri).toBe(uri);
+  });
+
   it('names the field in the message', () => {
     expect(caughtSync(() => parse({ client_secret: 'x' })).message).toBe(
       'registration response "client_id" must be a non-empty string',

@@ -22,6 +22,7 @@ import {
   withServerWords,
 } from './errors.js';
 import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
+import { assertNoMorePrivateNetwork } from './network.js';
 import type { OAuthStore } from './stores.js';
 import { GRANT_TYPE_DEVICE_CODE } from './token.js';
 import type { AuthorizationServerMetadata, ClientInformation, TokenEndpointAuthMethod } from './types.js';
@@ -69,7 +70,20 @@ export interface ResolveClientInput {
   readonly store: OAuthStore<ClientInformation>;
   /** Milliseconds since the epoch. */
   readonly now: number;
+  /**
+   * Let the registration response name a `registration_client_uri` on a more private network than
+   * the issuer (the application's permission for this server; off by default).
+   */
+  readonly allowPrivateNetworks?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
+}
+
+/** What a registration response is judged against. */
+interface RegistrationResponseInput {
+  readonly issuer: string;
+  readonly requested: Record<string, unknown>;
+  readonly now: number;
+  readonly allowPrivateNetworks?: boolean | undefined;
 }
 
 const DEFAULT_CLIENT_NAME = 'MCP client';
@@ -439,14 +453,14 @@ function requestedStrings(requested: Record<string, unknown>, name: string): str
  */
 export function parseRegistrationResponse(
   response: OAuthHttpResponse,
-  input: { issuer: string; requested: Record<string, unknown>; now: number },
+  input: RegistrationResponseInput,
 ): ClientInformation {
   return readRegistrationResponse(response, input).info;
 }
 
 function readRegistrationResponse(
   response: OAuthHttpResponse,
-  input: { issuer: string; requested: Record<string, unknown>; now: number },
+  input: RegistrationResponseInput,
 ): { info: ClientInformation; expiryMissing: boolean } {
   const { status } = response;
   if (status !== 200 && status !== 201) {
@@ -482,13 +496,29 @@ function readRegistrationResponse(
   const registrationAccessToken = optionalString(body, 'registration_access_token', status);
   const registrationClientUri = optionalString(body, 'registration_client_uri', status);
   if (registrationClientUri !== undefined) {
+    let url: URL;
     try {
-      assertSafeUrl(registrationClientUri, {
+      url = assertSafeUrl(registrationClientUri, {
         what: 'registration_client_uri',
         allowLoopbackHttp: isLoopbackHttpUrl(input.issuer),
       });
     } catch {
       throw fieldError('registration_client_uri', 'must be an https URL', status);
+    }
+    const issuerUrl = tryParseUrl(input.issuer);
+    if (issuerUrl === undefined) throw invalidOptions('the registration "issuer" must be an absolute URL');
+    try {
+      assertNoMorePrivateNetwork(url, {
+        what: 'registration_client_uri',
+        learnedFrom: issuerUrl,
+        allowPrivateNetworks: input.allowPrivateNetworks,
+      });
+    } catch {
+      throw fieldError(
+        'registration_client_uri',
+        'must not point to a more private network than the authorization server',
+        status,
+      );
     }
   }
 
@@ -719,6 +749,7 @@ async function registerDynamically(
     issuer: input.issuer,
     requested,
     now: input.now,
+    allowPrivateNetworks: input.allowPrivateNetworks,
   });
   if (expiryMissing) context.logger.warn('registration.secret_expiry_missing', { issuer: input.issuer });
   return info;

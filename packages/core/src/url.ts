@@ -1,4 +1,5 @@
 import { oauthError } from './errors.js';
+import { isLinkLocalUrl } from './network.js';
 
 /** Hosts that resolve to the local machine without DNS: `localhost`, 127.0.0.0/8 and `[::1]`. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -6,21 +7,6 @@ export function isLoopbackHost(hostname: string): boolean {
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   if (host === '[::1]') return true;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-function isLinkLocalHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  if (/^169\.254\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
-  if (
-    host.startsWith('[fe8') ||
-    host.startsWith('[fe9') ||
-    host.startsWith('[fea') ||
-    host.startsWith('[feb')
-  ) {
-    return true;
-  }
-  // IPv4-mapped IPv6 forms of link-local addresses
-  return /^\[::ffff:(a9fe:|169\.254\.)/.test(host);
 }
 
 export function tryParseUrl(value: string, base?: string | URL): URL | undefined {
@@ -40,7 +26,9 @@ export interface UrlSafetyOptions {
 
 /**
  * Validates a URL that came from a header, a metadata document or configuration: https only
- * (http only for loopback hosts when allowed), no userinfo, no fragment, never link-local.
+ * (http only for loopback hosts when allowed), no userinfo, no fragment, never link-local (in any
+ * IPv4 or IPv6 form, see `network.ts`). A URL learned from a server must also pass
+ * `assertNoMorePrivateNetwork` against that server.
  */
 export function assertSafeUrl(value: unknown, options: UrlSafetyOptions): URL {
   if (typeof value !== 'string' || value.length === 0 || value.length > 4096) {
@@ -52,7 +40,7 @@ export function assertSafeUrl(value: unknown, options: UrlSafetyOptions): URL {
     throw oauthError('unsafe_url', `${options.what} must not contain credentials`);
   }
   if (url.hash !== '') throw oauthError('unsafe_url', `${options.what} must not contain a fragment`);
-  if (isLinkLocalHost(url.hostname)) {
+  if (isLinkLocalUrl(url)) {
     throw oauthError('unsafe_url', `${options.what} must not point to a link-local address`);
   }
   if (url.protocol === 'https:') return url;
