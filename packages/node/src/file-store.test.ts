@@ -1,5 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +26,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileStores, type FileStores } from './file-store.js';
 
 const POSIX = process.platform !== 'win32';
+/** Giving a file to another user takes root (the CI runs as root). */
+const ROOT = POSIX && process.getuid?.() === 0;
+const NOBODY = 65534;
 const ISSUER = 'https://as.example';
 const RESOURCE = 'https://mcp.example/mcp';
 const KEY = tokenKey(ISSUER, RESOURCE, 'client-1');
@@ -193,6 +208,142 @@ describe('createFileStores', () => {
     const error = await errorOf(stores.tokens.get(KEY));
     expect(`${(error as Error).message} ${JSON.stringify(error)}`).not.toContain('SECRET');
   });
+});
+
+describe('refuses what another user could have written (ssh StrictModes)', () => {
+  /** Every operation of every store fails with store_failed naming `path` and `problem`. */
+  async function expectRefused(of: FileStores, path: string, problem: string): Promise<void> {
+    const operations: Array<[string, () => Promise<unknown>]> = [
+      ['tokens.get', () => of.tokens.get(KEY)],
+      ['tokens.set', () => of.tokens.set(KEY, TOKENS)],
+      ['tokens.lock', () => of.tokens.lock!(KEY, async () => 'ran')],
+      ['clients.get', () => of.clients.get(ISSUER)],
+      ['discovery.set', () => of.discovery.set(RESOURCE, DISCOVERY)],
+      ['pending.take', () => of.pending.take('state-1')],
+    ];
+    for (const [name, run] of operations) {
+      const error = await errorOf(run());
+      expect(isOAuthClientError(error, 'store_failed'), `${name}: ${String(error)}`).toBe(true);
+      expect((error as Error).message, name).toContain(path);
+      expect((error as Error).message, name).toContain(problem);
+      expect(JSON.stringify(error)).not.toContain('SECRET');
+    }
+  }
+
+  it.runIf(POSIX)('creates the store directory and its missing parents 0700', async () => {
+    const nested = join(directory, 'a', 'b');
+    await createFileStores({ directory: nested }).tokens.set(KEY, TOKENS);
+    for (const path of [directory, join(directory, 'a'), nested, join(nested, 'tokens')]) {
+      expect((await stat(path)).mode & 0o777, path).toBe(0o700);
+    }
+  });
+
+  it.runIf(POSIX)(
+    'an existing store directory writable by others (0777) is refused, and nothing is written',
+    async () => {
+      await mkdir(directory, { mode: 0o700 });
+      await chmod(directory, 0o777);
+      await expectRefused(stores, directory, 'writable by group or others (mode 0777)');
+      expect(await readdir(directory)).toEqual([]);
+    },
+  );
+
+  it.runIf(POSIX)('a group-writable store directory (0770) is refused', async () => {
+    await mkdir(directory, { mode: 0o700 });
+    await chmod(directory, 0o770);
+    await expectRefused(stores, directory, 'chmod 700');
+  });
+
+  it.runIf(POSIX)('a store directory made writable after first use is refused from then on', async () => {
+    await stores.tokens.set(KEY, TOKENS);
+    await chmod(directory, 0o777);
+    await expectRefused(stores, directory, 'writable by group or others');
+  });
+
+  it.runIf(POSIX)('a subdirectory writable by others is refused', async () => {
+    await stores.tokens.set(KEY, TOKENS);
+    await chmod(join(directory, 'tokens'), 0o777);
+    const error = await errorOf(stores.tokens.get(KEY));
+    expect(isOAuthClientError(error, 'store_failed')).toBe(true);
+    expect((error as Error).message).toContain(join(directory, 'tokens'));
+    expect(await stores.clients.get(ISSUER)).toBeUndefined();
+  });
+
+  it.runIf(POSIX)(
+    'a store file that group or others can read or write is refused, and left as it is',
+    async () => {
+      for (const mode of [0o644, 0o660, 0o606, 0o640]) {
+        await stores.tokens.set(KEY, TOKENS);
+        const file = await onlyFile('tokens');
+        await chmod(file, mode);
+        const error = await errorOf(stores.tokens.get(KEY));
+        expect(isOAuthClientError(error, 'store_failed')).toBe(true);
+        expect((error as Error).message).toContain(file);
+        expect((error as Error).message).toContain(`(mode 0${mode.toString(8)}); run chmod 600`);
+        expect(`${(error as Error).message} ${JSON.stringify(error)}`).not.toContain('SECRET');
+        expect((await stat(file)).mode & 0o777).toBe(mode);
+        await chmod(file, 0o600);
+        expect(await stores.tokens.get(KEY)).toEqual(TOKENS);
+      }
+    },
+  );
+
+  it.runIf(POSIX)(
+    'a directory above the store that others can write is refused, unless it is sticky like /tmp',
+    async () => {
+      const parent = join(directory, 'shared');
+      await mkdir(parent, { recursive: true, mode: 0o700 });
+      await chmod(parent, 0o777);
+      const inside = createFileStores({ directory: join(parent, 'store') });
+      const error = await errorOf(inside.tokens.set(KEY, TOKENS));
+      expect(isOAuthClientError(error, 'store_failed')).toBe(true);
+      expect((error as Error).message).toContain(`the directory ${parent}, above the store directory`);
+      expect((error as Error).message).toContain('without the sticky bit');
+
+      await chmod(parent, 0o1777);
+      await createFileStores({ directory: join(parent, 'store') }).tokens.set(KEY, TOKENS);
+    },
+  );
+
+  it.runIf(ROOT)('a store directory owned by another user is refused', async () => {
+    await mkdir(directory, { mode: 0o700 });
+    await chown(directory, NOBODY, NOBODY);
+    await expectRefused(stores, directory, `owned by another user (uid ${NOBODY}`);
+  });
+
+  it.runIf(ROOT)('a store file owned by another user is refused', async () => {
+    await stores.clients.set(ISSUER, CLIENT);
+    const file = await onlyFile('clients');
+    await chown(file, NOBODY, NOBODY);
+    const error = await errorOf(stores.clients.get(ISSUER));
+    expect(isOAuthClientError(error, 'store_failed')).toBe(true);
+    expect((error as Error).message).toContain(file);
+    expect((error as Error).message).toContain(`owned by another user (uid ${NOBODY}`);
+  });
+
+  it.runIf(ROOT)('a directory above the store owned by another user is refused', async () => {
+    const parent = join(directory, 'theirs');
+    await mkdir(parent, { recursive: true, mode: 0o755 });
+    await chown(parent, NOBODY, NOBODY);
+    const error = await errorOf(createFileStores({ directory: join(parent, 'store') }).tokens.get(KEY));
+    expect(isOAuthClientError(error, 'store_failed')).toBe(true);
+    expect((error as Error).message).toContain(`the directory ${parent}, above the store directory`);
+  });
+
+  it.runIf(ROOT)(
+    'a link to a directory another user owns is refused (the link is resolved once)',
+    async () => {
+      const theirs = join(directory, 'theirs');
+      await mkdir(theirs, { recursive: true, mode: 0o700 });
+      await chown(theirs, NOBODY, NOBODY);
+      const link = join(directory, 'link');
+      await symlink(theirs, link);
+      const error = await errorOf(createFileStores({ directory: link }).tokens.set(KEY, TOKENS));
+      expect(isOAuthClientError(error, 'store_failed')).toBe(true);
+      expect((error as Error).message).toContain(theirs);
+      expect(await readdir(theirs)).toEqual([]);
+    },
+  );
 });
 
 describe('pending.take', () => {

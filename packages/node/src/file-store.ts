@@ -11,7 +11,8 @@
  * ```
  *
  * Each file is `{ "version": 1, "key": …, "value": … }`; the key says which server it belongs to,
- * so `grep -l mcp.example.com tokens/*` finds a server's tokens. Files are 0600, directories 0700.
+ * so `grep -l mcp.example.com tokens/*` finds a server's tokens. Files are 0600, directories 0700,
+ * and a directory or file another user could have written is refused (see `permissions.ts`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rename, stat } from 'node:fs/promises';
@@ -30,6 +31,7 @@ import { KeyedQueue } from '@mcp-oauth/core/adapter';
 import { storeFailed, systemErrorCode } from './errors.js';
 import { withFileLock } from './file-lock.js';
 import {
+  checkDirectory,
   corruptFile,
   ensureDirectory,
   readJsonFile,
@@ -37,6 +39,7 @@ import {
   sweepTemporaryFiles,
   writeJsonFile,
 } from './json-file.js';
+import { resolvePrivateDirectory } from './permissions.js';
 import { defaultStoreDirectory } from './store-directory.js';
 
 export interface FileStoresOptions {
@@ -67,44 +70,80 @@ export function createFileStores(options: FileStoresOptions = {}): FileStores {
     timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     staleMs: options.staleLockMs ?? DEFAULT_STALE_LOCK_MS,
   };
+  const root = new StoreRoot(directory);
   return {
     directory,
-    tokens: new FileTokenStore(join(directory, 'tokens'), lock),
-    clients: new FileStore<ClientInformation>(join(directory, 'clients')),
-    discovery: new FileStore<DiscoveryRecord>(join(directory, 'discovery')),
-    pending: new FilePendingStore(join(directory, 'pending')),
+    tokens: new FileTokenStore(root, 'tokens', lock),
+    clients: new FileStore<ClientInformation>(root, 'clients'),
+    discovery: new FileStore<DiscoveryRecord>(root, 'discovery'),
+    pending: new FilePendingStore(root, 'pending'),
   };
 }
 
+/**
+ * The store directory, shared by the four stores: created, resolved and checked with every
+ * directory above it on first use; checked again (itself) before every operation.
+ */
+class StoreRoot {
+  readonly #configured: string;
+  #resolved: string | undefined;
+
+  constructor(configured: string) {
+    this.#configured = configured;
+  }
+
+  async path(): Promise<string> {
+    if (this.#resolved === undefined) {
+      this.#resolved = await resolvePrivateDirectory(this.#configured);
+      return this.#resolved;
+    }
+    await ensureDirectory(this.#resolved);
+    return this.#resolved;
+  }
+}
+
 class FileStore<T> implements OAuthStore<T> {
-  readonly directory: string;
+  readonly #root: StoreRoot;
+  readonly #name: string;
   #swept = false;
 
-  constructor(directory: string) {
-    this.directory = directory;
+  constructor(root: StoreRoot, name: string) {
+    this.#root = root;
+    this.#name = name;
   }
 
   async get(key: string): Promise<T | undefined> {
-    const path = this.pathOf(key);
+    const directory = await this.directory();
+    if (!(await checkDirectory(directory))) return undefined;
+    const path = this.pathIn(directory, key);
     const content = await readJsonFile(path);
     return content === undefined ? undefined : unwrap<T>(content, key, path);
   }
 
   async set(key: string, value: T): Promise<void> {
+    const directory = await this.directory();
+    await ensureDirectory(directory);
     if (!this.#swept) {
       // Once per store: what an earlier process killed mid-write left behind (it may hold tokens).
       this.#swept = true;
-      await sweepTemporaryFiles(this.directory);
+      await sweepTemporaryFiles(directory);
     }
-    await writeJsonFile(this.pathOf(key), { version: FORMAT_VERSION, key, value });
+    await writeJsonFile(this.pathIn(directory, key), { version: FORMAT_VERSION, key, value });
   }
 
   async delete(key: string): Promise<void> {
-    await removeFile(this.pathOf(key));
+    const directory = await this.directory();
+    if (!(await checkDirectory(directory))) return;
+    await removeFile(this.pathIn(directory, key));
   }
 
-  protected pathOf(key: string, extension = '.json'): string {
-    return join(this.directory, `${createHash('sha256').update(key).digest('hex')}${extension}`);
+  /** This store's subdirectory of the checked store directory (itself checked by the caller). */
+  protected async directory(): Promise<string> {
+    return join(await this.#root.path(), this.#name);
+  }
+
+  protected pathIn(directory: string, key: string, extension = '.json'): string {
+    return join(directory, `${createHash('sha256').update(key).digest('hex')}${extension}`);
   }
 }
 
@@ -112,30 +151,33 @@ class FileTokenStore extends FileStore<StoredTokens> implements TokenStore {
   readonly #lock: { timeoutMs: number; staleMs: number };
   readonly #queue = new KeyedQueue();
 
-  constructor(directory: string, lock: { timeoutMs: number; staleMs: number }) {
-    super(directory);
+  constructor(root: StoreRoot, name: string, lock: { timeoutMs: number; staleMs: number }) {
+    super(root, name);
     this.#lock = lock;
   }
 
   /** Callers in this process queue here; other processes meet at the lock file. */
   lock<R>(key: string, task: () => Promise<R>): Promise<R> {
-    const path = this.pathOf(key, '.lock');
-    return this.#queue.run(path, async () => {
-      await ensureDirectory(this.directory);
-      return withFileLock(path, this.#lock, task);
+    // Queued by key: the path is only known once the store directory has been resolved.
+    return this.#queue.run(key, async () => {
+      const directory = await this.directory();
+      await ensureDirectory(directory);
+      return withFileLock(this.pathIn(directory, key, '.lock'), this.#lock, task);
     });
   }
 }
 
 class FilePendingStore extends FileStore<PendingAuthorization> implements PendingAuthorizationStore {
   override async set(key: string, value: PendingAuthorization): Promise<void> {
-    await this.#sweep();
+    await this.#sweep(await this.directory());
     await super.set(key, value);
   }
 
   /** Renames the file to a name only this caller knows before reading it: one taker wins. */
   async take(key: string): Promise<PendingAuthorization | undefined> {
-    const path = this.pathOf(key);
+    const directory = await this.directory();
+    if (!(await checkDirectory(directory))) return undefined;
+    const path = this.pathIn(directory, key);
     const taken = `${path}.${randomBytes(8).toString('hex')}.taken`;
     try {
       await rename(path, taken);
@@ -152,17 +194,17 @@ class FilePendingStore extends FileStore<PendingAuthorization> implements Pendin
   }
 
   /** Abandoned authorizations would otherwise stay on disk forever. */
-  async #sweep(): Promise<void> {
+  async #sweep(directory: string): Promise<void> {
     let names: string[];
     try {
-      names = await readdir(this.directory);
+      names = await readdir(directory);
     } catch {
       return;
     }
     const now = Date.now();
     await Promise.all(
       names.map(async (name) => {
-        const path = join(this.directory, name);
+        const path = join(directory, name);
         try {
           if (now - (await stat(path)).mtimeMs > PENDING_MAX_AGE_MS) await removeFile(path);
         } catch {

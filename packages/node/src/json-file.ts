@@ -4,28 +4,72 @@
  * new, never a torn file. A file that does not parse is reported, never silently replaced.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { OAuthClientError } from '@mcp-oauth/core';
 import { storeFailed, systemErrorCode } from './errors.js';
+import { assertPrivateDirectory, assertPrivateFile } from './permissions.js';
 
-/** Creates the directory (and its parents) with mode 0700 when missing. */
+/**
+ * Creates a directory of the store with mode 0700 when missing (its parent, the checked store
+ * directory, exists), and refuses one another user owns or could write to.
+ */
 export async function ensureDirectory(directory: string): Promise<void> {
   try {
     await mkdir(directory, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw storeFailed(`the store directory ${directory} could not be created`, error);
   }
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(directory);
+  } catch (error) {
+    throw storeFailed(`the store directory ${directory} could not be examined`, error);
+  }
+  assertPrivateDirectory(directory, info);
 }
 
-/** The parsed content, or `undefined` when the file does not exist. */
-export async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
+/** For reads: false when the directory does not exist (nothing to read), else checked as above. */
+export async function checkDirectory(directory: string): Promise<boolean> {
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    text = await readFile(path, 'utf8');
+    info = await stat(directory);
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return false;
+    throw storeFailed(`the store directory ${directory} could not be examined`, error);
+  }
+  assertPrivateDirectory(directory, info);
+  return true;
+}
+
+/**
+ * The parsed content, or `undefined` when the file does not exist. The file is checked through
+ * the handle it is read from, so what is checked is what is read.
+ */
+export async function readJsonFile(path: string): Promise<unknown> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
   } catch (error) {
     if (systemErrorCode(error) === 'ENOENT') return undefined;
     throw storeFailed(`the store file ${path} could not be read`, error);
+  }
+  let text: string;
+  try {
+    let info: Awaited<ReturnType<typeof handle.stat>>;
+    try {
+      info = await handle.stat();
+    } catch (error) {
+      throw storeFailed(`the store file ${path} could not be examined`, error);
+    }
+    assertPrivateFile(path, info);
+    try {
+      text = await handle.readFile('utf8');
+    } catch (error) {
+      throw storeFailed(`the store file ${path} could not be read`, error);
+    }
+  } finally {
+    await handle.close().catch(() => {});
   }
   try {
     return JSON.parse(text);
