@@ -34,7 +34,7 @@ describe('startCallbackServer', () => {
 
   it('resolves with the full callback URL and answers with a page that echoes nothing', async () => {
     const server = await start();
-    const waiting = server.waitForCallback();
+    const waiting = server.waitForCallback({ state: 'SECRET-STATE' });
     const callback = `${server.redirectUri}?code=SECRET-CODE&state=SECRET-STATE&iss=https%3A%2F%2Fas.example`;
     const response = await fetch(callback);
     const body = await response.text();
@@ -53,7 +53,7 @@ describe('startCallbackServer', () => {
 
   it('delivers an error response and shows a generic failure page', async () => {
     const server = await start();
-    const waiting = server.waitForCallback();
+    const waiting = server.waitForCallback({ state: 'SECRET-STATE' });
     const callback = `${server.redirectUri}?error=access_denied&error_description=SECRET%20%3Cscript%3E&state=SECRET-STATE`;
     const response = await fetch(callback);
     const body = await response.text();
@@ -73,7 +73,7 @@ describe('startCallbackServer', () => {
 
   it('ignores stray requests: other paths, other methods, callbacks with neither state nor error', async () => {
     const server = await start();
-    const waiting = track(server.waitForCallback());
+    const waiting = track(server.waitForCallback({ state: 's' }));
     const origin = new URL(server.redirectUri).origin;
 
     expect((await fetch(`${origin}/favicon.ico`)).status).toBe(404);
@@ -92,7 +92,7 @@ describe('startCallbackServer', () => {
 
   it('refuses a request whose Host is not the loopback address (DNS rebinding)', async () => {
     const server = await start();
-    const waiting = track(server.waitForCallback());
+    const waiting = track(server.waitForCallback({ state: 's' }));
     const url = new URL(`${server.redirectUri}?code=c&state=s`);
     const status = await new Promise<number | undefined>((resolve, reject) => {
       const request = httpRequest(
@@ -116,11 +116,11 @@ describe('startCallbackServer', () => {
 
   it('keeps listening: sequential waits receive sequential callbacks (step-up)', async () => {
     const server = await start();
-    const first = server.waitForCallback();
+    const first = server.waitForCallback({ state: 's1' });
     await fetch(`${server.redirectUri}?code=one&state=s1`);
     expect(await first).toContain('code=one');
 
-    const second = server.waitForCallback();
+    const second = server.waitForCallback({ state: 's2' });
     await fetch(`${server.redirectUri}?code=two&state=s2`);
     expect(await second).toContain('code=two');
   });
@@ -148,10 +148,10 @@ describe('startCallbackServer', () => {
 
   it('rejects with timeout when no callback arrives in time, and stays usable', async () => {
     const server = await start({ timeoutMs: 20 });
-    const error = await server.waitForCallback().catch((caught: unknown) => caught);
+    const error = await server.waitForCallback({ state: 's' }).catch((caught: unknown) => caught);
     expect(isOAuthClientError(error, 'timeout')).toBe(true);
 
-    const next = server.waitForCallback();
+    const next = server.waitForCallback({ state: 's' });
     await fetch(`${server.redirectUri}?code=c&state=s`);
     expect(await next).toContain('code=c');
   });
@@ -159,10 +159,10 @@ describe('startCallbackServer', () => {
   it('rejects with aborted when the signal aborts, before or while waiting', async () => {
     const server = await start();
     const controller = new AbortController();
-    const waiting = server.waitForCallback({ signal: controller.signal });
+    const waiting = server.waitForCallback({ state: 's', signal: controller.signal });
     controller.abort();
     expect(isOAuthClientError(await waiting.catch((error: unknown) => error), 'aborted')).toBe(true);
-    const already = server.waitForCallback({ signal: controller.signal });
+    const already = server.waitForCallback({ state: 's', signal: controller.signal });
     expect(isOAuthClientError(await already.catch((error: unknown) => error), 'aborted')).toBe(true);
 
     // The aborted wait no longer takes callbacks.
@@ -172,12 +172,15 @@ describe('startCallbackServer', () => {
 
   it('close rejects pending waits with aborted and stops listening', async () => {
     const server = await start();
-    const waiting = server.waitForCallback();
+    const waiting = server.waitForCallback({ state: 's' });
     await server.close();
     await server.close();
     expect(isOAuthClientError(await waiting.catch((error: unknown) => error), 'aborted')).toBe(true);
     expect(
-      isOAuthClientError(await server.waitForCallback().catch((error: unknown) => error), 'aborted'),
+      isOAuthClientError(
+        await server.waitForCallback({ state: 's' }).catch((error: unknown) => error),
+        'aborted',
+      ),
     ).toBe(true);
     await expect(fetch(server.redirectUri)).rejects.toThrow();
   });
@@ -196,11 +199,58 @@ describe('startCallbackServer', () => {
 
   it('serves custom pages', async () => {
     const server = await start({ successHtml: '<p>done</p>', failureHtml: '<p>nope</p>' });
-    const ok = server.waitForCallback();
+    const ok = server.waitForCallback({ state: 's' });
     expect(await (await fetch(`${server.redirectUri}?code=c&state=s`)).text()).toBe('<p>done</p>');
     await ok;
     expect(await (await fetch(`${server.redirectUri}?state=s`)).text()).toBe('<p>nope</p>');
   });
+
+  it('a callback without a state, or with one nobody waits for, gets 400 and consumes nothing', async () => {
+    const server = await start();
+    const waiting = track(server.waitForCallback({ state: 'real-state' }));
+    // What any web page can make the browser send to 127.0.0.1.
+    for (const forged of [
+      '?error=access_denied',
+      '?error=access_denied&error_description=cancelled',
+      '?code=attacker-code',
+      '?error=access_denied&state=',
+      '?error=access_denied&state=guessed',
+      '?code=attacker-code&state=guessed',
+      '?state=real-stat',
+    ]) {
+      const response = await fetch(`${server.redirectUri}${forged}`);
+      expect(response.status, forged).toBe(400);
+      expect(await response.text()).toContain('not completed');
+      expect(waiting.settled(), forged).toBe(false);
+    }
+    const real = `${server.redirectUri}?code=the-code&state=real-state`;
+    const response = await fetch(real);
+    expect(response.status).toBe(200);
+    expect(await waiting.promise).toBe(real);
+  });
+
+  it('an error response carrying the state of a wait is delivered to that wait only', async () => {
+    const server = await start();
+    const mine = server.waitForCallback({ state: 'mine' });
+    const other = track(server.waitForCallback({ state: 'other' }));
+    const callback = `${server.redirectUri}?error=access_denied&state=mine`;
+    expect((await fetch(callback)).status).toBe(200);
+    expect(await mine).toBe(callback);
+    expect(other.settled()).toBe(false);
+  });
+
+  it.each([[{}], [{ state: '' }], [undefined]])(
+    'waitForCallback(%j) rejects with invalid_options: a wait without a state would take any callback',
+    async (options) => {
+      const server = await start();
+      const error = await server
+        .waitForCallback(options as unknown as { state: string })
+        .catch((caught: unknown) => caught);
+      expect(isOAuthClientError(error, 'invalid_options')).toBe(true);
+      const stray = await fetch(`${server.redirectUri}?error=access_denied`);
+      expect(stray.status).toBe(400);
+    },
+  );
 
   it.each([
     [{ port: -1 }],

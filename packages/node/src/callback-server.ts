@@ -1,8 +1,10 @@
 /**
  * The loopback redirect of RFC 8252 §7.3: a tiny HTTP server on 127.0.0.1 that receives the
- * authorization response from the user's browser and hands the full callback URL over. It checks
- * only that a callback looks like one (`state` or `error` on `GET <path>` or a path below it); the
- * session validates `state`, `iss`, the redirect URI it arrived on, and the code.
+ * authorization response from the user's browser and hands the full callback URL over. A callback
+ * (`GET <path>` or a path below it) goes only to the wait for its `state`: any web page the user
+ * visits can send requests to 127.0.0.1, so a callback with no `state`, or one nobody waits for,
+ * gets 400 and consumes nothing (a forged `error=access_denied` cannot cancel a login). The
+ * session then validates `state`, `iss`, the redirect URI it arrived on, and the code.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,8 +26,8 @@ export interface CallbackServerOptions {
 }
 
 export interface WaitForCallbackOptions {
-  /** Resolve only for the callback carrying this `state` (the session's handler is given it). */
-  readonly state?: string | undefined;
+  /** The `state` of the authorization request (the session's handler is given it): only the callback carrying it is taken. */
+  readonly state: string;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -33,10 +35,11 @@ export interface CallbackServer {
   /** `http://127.0.0.1:<port><path>`: put it in `client.redirectUris` before the session registers. */
   readonly redirectUri: string;
   /**
-   * Waits for the next callback (the one carrying `state`, when given) and resolves with its full
-   * URL. Rejects with `timeout` or `aborted`. The server keeps listening, so it can be called again.
+   * Waits for the callback carrying `state` and resolves with its full URL; any other callback is
+   * answered 400 and left alone. Rejects with `timeout` or `aborted`, or `invalid_options` without
+   * a `state`. The server keeps listening, so it can be called again.
    */
-  waitForCallback(options?: WaitForCallbackOptions): Promise<string>;
+  waitForCallback(options: WaitForCallbackOptions): Promise<string>;
   /** Stops listening; callbacks still awaited reject with `aborted`. */
   close(): Promise<void>;
 }
@@ -62,7 +65,7 @@ interface Answer {
 }
 
 interface Waiter {
-  readonly state: string | undefined;
+  readonly state: string;
   deliver(url: string): void;
   fail(error: OAuthClientError): void;
 }
@@ -136,8 +139,16 @@ class LoopbackCallbackServer implements CallbackServer {
     });
   }
 
-  waitForCallback(options: WaitForCallbackOptions = {}): Promise<string> {
-    const { state, signal } = options;
+  waitForCallback(options: WaitForCallbackOptions): Promise<string> {
+    const { state, signal } = options ?? {};
+    if (typeof state !== 'string' || state === '') {
+      return Promise.reject(
+        new OAuthClientError(
+          'invalid_options',
+          'waitForCallback needs the "state" of the authorization request',
+        ),
+      );
+    }
     if (this.#closing !== undefined) {
       return Promise.reject(new OAuthClientError('aborted', 'the callback server is closed'));
     }
@@ -210,14 +221,13 @@ class LoopbackCallbackServer implements CallbackServer {
     if (url === undefined || !this.#onPath(url.pathname)) return { status: 404, body: 'Not Found' };
     if (request.method !== 'GET')
       return { status: 405, body: 'Method Not Allowed', headers: { allow: 'GET' } };
-    const failure: Answer = { status: 400, body: this.#pages.failure, html: true };
+    // A missing or unknown `state` (a stale tab, or a page forging `?error=access_denied`) is
+    // answered and dropped: it neither resolves nor cancels anyone's wait.
     const state = url.searchParams.get('state');
-    const error = url.searchParams.get('error');
-    if (state === null && error === null) return failure;
-    const waiter = this.#waiterFor(state);
-    if (waiter === undefined) return failure;
+    const waiter = state === null ? undefined : this.#waiters.find((candidate) => candidate.state === state);
+    if (waiter === undefined) return { status: 400, body: this.#pages.failure, html: true };
     waiter.deliver(url.href);
-    const succeeded = error === null && url.searchParams.has('code');
+    const succeeded = !url.searchParams.has('error') && url.searchParams.has('code');
     return { status: 200, body: succeeded ? this.#pages.success : this.#pages.failure, html: true };
   }
 
@@ -229,15 +239,6 @@ class LoopbackCallbackServer implements CallbackServer {
   #onPath(pathname: string): boolean {
     if (pathname === this.#path) return true;
     return pathname.startsWith(this.#path.endsWith('/') ? this.#path : `${this.#path}/`);
-  }
-
-  /** The waiter for this `state`, else one waiting for any callback. An error without `state` goes to the oldest. */
-  #waiterFor(state: string | null): Waiter | undefined {
-    if (state === null) return this.#waiters[0];
-    return (
-      this.#waiters.find((waiter) => waiter.state === state) ??
-      this.#waiters.find((waiter) => waiter.state === undefined)
-    );
   }
 
   /** The server keeps the process alive only while someone waits for a callback. */
