@@ -503,7 +503,7 @@ function readRegistrationResponse(
         allowLoopbackHttp: isLoopbackHttpUrl(input.issuer),
       });
     } catch {
-      throw fieldError('registration_client_uri', 'must be an https URL', status);
+      throw fieldError('registration_client_uri', 'must be an https URL, and not link-local', status);
     }
     const issuerUrl = tryParseUrl(input.issuer);
     if (issuerUrl === undefined) throw invalidOptions('the registration "issuer" must be an absolute URL');
