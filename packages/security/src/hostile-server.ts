@@ -4,6 +4,10 @@
  * body, a delay, a partial body followed by a reset, an endless body, a hang), and every request is
  * recorded (method, URL, headers, body) together with how it ended, so tests can assert exactly what
  * the client sent — and what it never sent.
+ *
+ * A server can also carry a public name (`https://mcp.example.com`): it still listens on 127.0.0.1
+ * only, and the suite's guarded fetch (see `guarded-fetch.ts`) carries requests for that name to
+ * it, so the client judges the server by a public name without any traffic leaving the machine.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -52,8 +56,10 @@ interface Route {
 }
 
 export interface HostileServer {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `https://<name>` for a server started with a public name. */
   readonly origin: string;
+  /** `http://127.0.0.1:PORT`: where the server really listens. */
+  readonly loopbackOrigin: string;
   url(path: string): string;
   /**
    * Answers `method path` (method `*` for any) with `script`. The route added last wins, so a test
@@ -145,8 +151,13 @@ function write(response: ServerResponse, reply: Reply): void {
   response.end(body);
 }
 
+export interface HostileServerOptions {
+  /** A public host name the server goes by (`mcp.example.com`): its `origin` is `https://<name>`. */
+  readonly name?: string;
+}
+
 /** Starts a hostile server on 127.0.0.1 (and nowhere else) on an ephemeral port. */
-export async function startHostileServer(): Promise<HostileServer> {
+export async function startHostileServer(options: HostileServerOptions = {}): Promise<HostileServer> {
   const routes: Route[] = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -211,10 +222,12 @@ export async function startHostileServer(): Promise<HostileServer> {
       resolve();
     });
   });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const loopbackOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = options.name === undefined ? loopbackOrigin : `https://${options.name}`;
 
   return {
     origin,
+    loopbackOrigin,
     url: (path) => `${origin}${path}`,
     route(method, path, script, options = {}) {
       const handler: Handler = typeof script === 'function' ? script : () => script;

@@ -34,7 +34,16 @@ export const AS_METADATA_PATH = '/.well-known/oauth-authorization-server';
 export interface ScenarioOptions {
   /** `expires_in` of issued access tokens. Default 3600. */
   readonly expiresIn?: number;
+  /**
+   * Give the MCP server and the authorization server public names (`https://mcp.example.com`,
+   * `https://as.example.com`), reached on 127.0.0.1 through the guarded fetch; `other` stays on
+   * 127.0.0.1. The client then judges them as public servers. Default: both on 127.0.0.1.
+   */
+  readonly publicNames?: boolean;
 }
+
+export const PUBLIC_MCP_HOST = 'mcp.example.com';
+export const PUBLIC_AS_HOST = 'as.example.com';
 
 /** What an authorization server played by {@link playAuthorizationServer} hands out and accepts. */
 export interface AuthorizationServerState {
@@ -186,15 +195,19 @@ function installAuthorizationServer(
 }
 
 export async function startScenario(options: ScenarioOptions = {}): Promise<Scenario> {
+  const named = options.publicNames === true;
   const [resource, authorizationServer, other] = await Promise.all([
-    startHostileServer(),
-    startHostileServer(),
+    startHostileServer(named ? { name: PUBLIC_MCP_HOST } : {}),
+    startHostileServer(named ? { name: PUBLIC_AS_HOST } : {}),
     startHostileServer(),
   ]);
   const mcpUrl = resource.url('/mcp');
   const resourceMetadataUrl = resource.url(PRM_PATH);
   const issuer = authorizationServer.origin;
   const guard = createGuardedFetch();
+  for (const server of [resource, authorizationServer]) {
+    if (server.origin !== server.loopbackOrigin) guard.alias(server.origin, server.loopbackOrigin);
+  }
   const logger = createRecordingLogger();
   const validAccessTokens = new Set<string>();
   const expiresIn = options.expiresIn ?? 3600;
@@ -224,8 +237,9 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
   });
 
   const approve = async (authorizationUrl: string): Promise<string> => {
-    if (new URL(authorizationUrl).hostname !== '127.0.0.1') throw new Error('refusing a foreign browser hop');
-    const response = await globalThis.fetch(authorizationUrl, { redirect: 'manual' });
+    const target = guard.resolve(authorizationUrl);
+    if (new URL(target).hostname !== '127.0.0.1') throw new Error('refusing a foreign browser hop');
+    const response = await globalThis.fetch(target, { redirect: 'manual' });
     await response.body?.cancel();
     const location = new URL(response.headers.get('location') ?? REDIRECT_URI);
     tamper?.(location.searchParams);
