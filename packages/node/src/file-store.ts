@@ -17,15 +17,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type ClientInformation,
-  type DiscoveryRecord,
-  type OAuthStore,
-  type OAuthStores,
-  type PendingAuthorization,
-  type PendingAuthorizationStore,
-  type StoredTokens,
-  type TokenStore,
+import type {
+  ClientInformation,
+  DiscoveryRecord,
+  OAuthStore,
+  OAuthStores,
+  PendingAuthorization,
+  PendingAuthorizationStore,
+  StoredTokens,
+  TokenStore,
 } from '@mcp-oauth/core';
 import { KeyedQueue } from '@mcp-oauth/core/adapter';
 import { storeFailed, systemErrorCode } from './errors.js';
