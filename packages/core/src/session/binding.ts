@@ -12,6 +12,7 @@ import {
   validateProtectedResourceMetadata,
 } from '../discovery.js';
 import { isOAuthClientError, type OAuthClientError, oauthError } from '../errors.js';
+import { assertNoMorePrivateNetwork } from '../network.js';
 import { coversGrantTypes, resolveClient } from '../registration.js';
 import { type DiscoveryRecord, type StoredTokens, tokenKey } from '../stores.js';
 import type { ClientInformation } from '../types.js';
@@ -95,22 +96,44 @@ function checkDiscoveryRecord(state: SessionState, value: unknown): DiscoveryRec
   ) {
     tampered('discovery');
   }
-  const allowLoopbackHttp = allowsLoopbackHttp(serverUrl);
   try {
-    assertSafeUrl(record.issuer, { what: 'stored issuer', allowLoopbackHttp });
-    const policy = state.config.authorizationServerPolicies[record.issuer];
+    const policy = state.config.authorizationServerPolicies[record.issuer as string];
+    // Endpoints the application gave by hand are its own word; everything else is held to the
+    // rules fresh discovery applies, private networks included.
+    const allow =
+      state.config.allowPrivateNetworks ||
+      policy?.allowPrivateNetworks === true ||
+      record.metadataSource === 'configured';
+    const allowLoopbackHttp = allowsLoopbackHttp(serverUrl) || allow;
+    const documentUrl =
+      typeof record.resourceMetadataUrl === 'string'
+        ? assertSafeUrl(record.resourceMetadataUrl, { what: 'stored resource_metadata', allowLoopbackHttp })
+        : serverUrl;
+    assertNoMorePrivateNetwork(documentUrl, {
+      what: 'stored resource_metadata',
+      learnedFrom: serverUrl,
+      allowPrivateNetworks: allow,
+    });
+    const issuerUrl = assertSafeUrl(record.issuer, { what: 'stored issuer', allowLoopbackHttp });
+    assertNoMorePrivateNetwork(issuerUrl, {
+      what: 'stored issuer',
+      learnedFrom: documentUrl,
+      allowPrivateNetworks: allow,
+    });
     const metadata = validateAuthorizationServerMetadata(
       record.authorizationServerMetadata as unknown as Record<string, unknown>,
       {
-        expectedIssuer: record.issuer,
+        expectedIssuer: record.issuer as string,
         allowIssuerMismatch: policy?.allowIssuerMismatch,
         allowLoopbackHttp,
+        allowPrivateNetworks: allow,
       },
     );
     if (record.resourceMetadata !== undefined) {
       const resourceMetadata = validateProtectedResourceMetadata(
         record.resourceMetadata as unknown as Record<string, unknown>,
         serverUrl,
+        { documentUrl, allowPrivateNetworks: allow },
       );
       if (resourceMetadata.resource !== record.resource) tampered('discovery');
       if (!(resourceMetadata.authorization_servers ?? []).includes(record.issuer)) tampered('discovery');
@@ -164,6 +187,9 @@ function resolveInput(state: SessionState, record: DiscoveryRecord) {
     issuer: record.issuer,
     metadata: record.authorizationServerMetadata,
     // A dynamic registration gets one loopback redirect URI per authorization server.
+    allowPrivateNetworks:
+      state.config.allowPrivateNetworks ||
+      state.config.authorizationServerPolicies[record.issuer]?.allowPrivateNetworks === true,
     client:
       client.redirectUris === undefined
         ? client
@@ -198,6 +224,7 @@ async function discoverAndRegister(
   const { config } = state;
   const result = await discover(state.http, {
     serverUrl: config.serverUrl,
+    allowPrivateNetworks: config.allowPrivateNetworks,
     resourceMetadataUrl,
     selectAuthorizationServer: config.selectAuthorizationServer,
     policyFor: (issuer) => config.authorizationServerPolicies[issuer],
@@ -262,6 +289,7 @@ export async function authorizationServerChanged(
   try {
     const found = await discoverProtectedResource(state.http, {
       serverUrl: state.config.serverUrl,
+      allowPrivateNetworks: state.config.allowPrivateNetworks,
       resourceMetadataUrl: resourceMetadataUrl ?? binding.discovery.resourceMetadataUrl,
       signal,
     });

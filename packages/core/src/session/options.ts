@@ -118,6 +118,13 @@ export interface OAuthSessionOptions {
    */
   readonly authorizationServerPolicies?: Readonly<Record<string, AuthorizationServerPolicy>>;
   /**
+   * Let URLs the servers hand out lead to a more private network than the server that named them
+   * (a public MCP server naming an authorization server on `10.x` or loopback). Off by default: a
+   * server's word never leads the client inward. Per issuer: `authorizationServerPolicies[issuer].allowPrivateNetworks`.
+   * @default false
+   */
+  readonly allowPrivateNetworks?: boolean;
+  /**
    * How long a started authorization stays valid.
    * @default 600_000
    */
@@ -163,6 +170,7 @@ export interface SessionConfig {
   readonly selectAuthorizationServer: AuthorizationServerSelector | undefined;
   readonly authorizationServerPolicies: Readonly<Record<string, AuthorizationServerPolicy>>;
   readonly pendingAuthorizationTtlMs: number;
+  readonly allowPrivateNetworks: boolean;
   readonly timeoutMs: number | undefined;
   readonly maxResponseBytes: number | undefined;
   readonly logger: OAuthLogger;
@@ -187,6 +195,11 @@ function optionalCount(value: unknown, name: string, minimum: number): number | 
     invalid(`"${name}" must be an integer of at least ${minimum}`);
   }
   return value;
+}
+
+function checkBoolean(value: unknown, name: string): boolean {
+  if (value !== undefined && typeof value !== 'boolean') invalid(`"${name}" must be a boolean`);
+  return value === true;
 }
 
 function stringArray(value: unknown, name: string): readonly string[] | undefined {
@@ -357,6 +370,7 @@ export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
     authorizationServerPolicies: options.authorizationServerPolicies ?? {},
     pendingAuthorizationTtlMs:
       optionalCount(options.pendingAuthorizationTtlMs, 'pendingAuthorizationTtlMs', 1) ?? 600_000,
+    allowPrivateNetworks: checkBoolean(options.allowPrivateNetworks, 'allowPrivateNetworks'),
     timeoutMs: optionalCount(options.timeoutMs, 'timeoutMs', 1),
     maxResponseBytes: optionalCount(options.maxResponseBytes, 'maxResponseBytes', 1),
     logger: options.logger === undefined ? silentLogger : safeLogger(options.logger),

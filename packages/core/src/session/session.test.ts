@@ -938,3 +938,25 @@ describe('OAuthSession: a headless process whose refresh token is refused', () =
     );
   });
 });
+
+describe('OAuthSession: private networks', () => {
+  const PRIVATE_ISSUER = 'https://10.0.0.5';
+  it('a public server naming a private authorization server needs allowPrivateNetworks, also after a restart', async () => {
+    const refused = setup({ issuer: PRIVATE_ISSUER });
+    await expect(call(refused.session, refused.server)).rejects.toMatchObject({ code: 'unsafe_url' });
+
+    const stores = createMemoryStores();
+    const { server, session } = setup({ issuer: PRIVATE_ISSUER }, { stores, allowPrivateNetworks: true });
+    expect((await call(session, server)).status).toBe(200);
+    const options = {
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      client: { redirectUris: [REDIRECT] },
+      stores,
+      clock: () => server.now,
+    };
+    const restarted = new OAuthSession({ ...options, allowPrivateNetworks: true });
+    expect(await restarted.getAccessToken()).toMatch(/^access-SECRET-/);
+    await expect(new OAuthSession(options).getAccessToken()).rejects.toMatchObject({ code: 'store_failed' });
+  });
+});
