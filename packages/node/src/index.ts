@@ -4,7 +4,9 @@ export {
   startCallbackServer,
   type WaitForCallbackOptions,
 } from './callback-server.js';
+export { type ConsoleLoggerOptions, createConsoleLogger, type LogLevel } from './console-logger.js';
 export { createFileStores, type FileStores, type FileStoresOptions } from './file-store.js';
+export { formatLogEvent } from './log-format.js';
 export {
   createLoopbackAuthorizationHandler,
   type LoopbackAuthorization,
