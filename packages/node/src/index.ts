@@ -5,6 +5,12 @@ export {
   type WaitForCallbackOptions,
 } from './callback-server.js';
 export { type ConsoleLoggerOptions, createConsoleLogger, type LogLevel } from './console-logger.js';
+export {
+  createEnvironmentProxyFetch,
+  type EnvironmentProxy,
+  type EnvironmentProxyOptions,
+  readEnvironmentProxy,
+} from './environment-proxy.js';
 export { createFileStores, type FileStores, type FileStoresOptions } from './file-store.js';
 export { formatLogEvent } from './log-format.js';
 export {
