@@ -32,8 +32,17 @@ export interface ConsoleLoggerOptions {
 const LEVELS = ['debug', 'warn', 'silent'] as const;
 const COLOR = { debug: '\u001b[36m', warn: '\u001b[33m', dim: '\u001b[2m', reset: '\u001b[0m' };
 
-/** An `OAuthLogger` writing readable, secret-free lines. It never throws. */
-export function createConsoleLogger(options: ConsoleLoggerOptions = {}): OAuthLogger {
+/**
+ * An `OAuthLogger` for the session's `logger` option that also takes an application's own events
+ * (any name, any data).
+ */
+export interface ConsoleLogger {
+  debug(event: string, data?: unknown): void;
+  warn(event: string, data?: unknown): void;
+}
+
+/** A logger writing readable, secret-free lines. It never throws. */
+export function createConsoleLogger(options: ConsoleLoggerOptions = {}): ConsoleLogger {
   const level = options.level ?? 'warn';
   if (!LEVELS.includes(level)) throw new TypeError(`level must be one of ${LEVELS.join(', ')}`);
   const env = options.env ?? process.env;
@@ -56,8 +65,9 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}): OAuthLo
       // A log line is never worth a failed request.
     }
   };
-  return {
-    debug: (event: string, data?: unknown) => write('debug', event, data),
-    warn: (event: string, data?: unknown) => write('warn', event, data),
+  const logger: ConsoleLogger = {
+    debug: (event, data) => write('debug', event, data),
+    warn: (event, data) => write('warn', event, data),
   };
+  return logger satisfies OAuthLogger;
 }

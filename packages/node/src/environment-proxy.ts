@@ -77,14 +77,14 @@ function foreignRequest(request: Request, init: RequestInit | undefined): [strin
 }
 
 /**
- * A `fetch` that goes through the proxy the environment names, for `createFetchHttpClient` (OAuth
- * requests) and `withOAuth` (MCP requests) of `@mcp-oauth/fetch`, the MCP SDK's transports, or
+ * A `fetch` that goes through the proxy the environment names, for `withOAuth` of
+ * `@mcp-oauth/fetch` (MCP requests, and OAuth requests of a session it builds), its
+ * `createFetchHttpClient` (OAuth requests of a session you build), the MCP SDK's transports, or
  * ky's `fetch` option:
  *
  * ```ts
  * const proxiedFetch = createEnvironmentProxyFetch();
- * const session = new OAuthSession({ serverUrl, httpClient: createFetchHttpClient(proxiedFetch), … });
- * const authorizedFetch = withOAuth(session, proxiedFetch);
+ * const authorizedFetch = withOAuth(proxiedFetch, { serverUrl, client, authorizationHandler });
  * ```
  *
  * With a proxy named, requests go out through undici's `fetch` with an `EnvHttpProxyAgent` built

@@ -4,7 +4,12 @@ export {
   startCallbackServer,
   type WaitForCallbackOptions,
 } from './callback-server.js';
-export { type ConsoleLoggerOptions, createConsoleLogger, type LogLevel } from './console-logger.js';
+export {
+  type ConsoleLogger,
+  type ConsoleLoggerOptions,
+  createConsoleLogger,
+  type LogLevel,
+} from './console-logger.js';
 export {
   createEnvironmentProxyFetch,
   type EnvironmentProxy,
