@@ -1,5 +1,7 @@
 // A browser project (DOM types, a bundler, no Node types): core's WebCrypto types are the DOM's own.
-import { generateDpopKey, OAuthSession, type PrivateKeyInput } from '@mcp-oauth/core';
+import { OAuthSession } from '@mcp-oauth/core';
+import { generateDpopKey } from '@mcp-oauth/core/dpop';
+import { type PrivateKeyInput, privateKeyJwt } from '@mcp-oauth/core/jwt';
 import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
 import { createKyHttpClient, withOAuth as withKyOAuth } from '@mcp-oauth/ky';
 import ky from 'ky';
@@ -9,7 +11,7 @@ const privateKey: PrivateKeyInput = pair.privateKey;
 const session = new OAuthSession({
   serverUrl: 'https://mcp.example.com/mcp',
   httpClient: createFetchHttpClient(),
-  clientKey: { privateKey },
+  clientKey: privateKeyJwt({ privateKey }),
 });
 const dpopKey = await generateDpopKey();
 // The key core hands back is the DOM's CryptoKey, usable with crypto.subtle as it is.
@@ -26,7 +28,7 @@ const imported = await crypto.subtle.importKey(
   ['verify'],
 );
 
-const authorizedFetch = withOAuth(session);
+const authorizedFetch = withOAuth(fetch, session);
 const kyApi = withKyOAuth(
   ky,
   new OAuthSession({ serverUrl: session.serverUrl, httpClient: createKyHttpClient(ky) }),

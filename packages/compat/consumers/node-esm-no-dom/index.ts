@@ -1,7 +1,13 @@
-// A Node ES module project without `lib: dom` that checks every declaration file it reads.
+// A Node ES module project without `lib: dom` that checks every declaration file it reads, every
+// entry point of core included.
 import { webcrypto } from 'node:crypto';
 import { createAxiosHttpClient, installOAuth } from '@mcp-oauth/axios';
-import { generateDpopKey, OAuthSession, type PrivateKeyInput } from '@mcp-oauth/core';
+import { OAuthSession } from '@mcp-oauth/core';
+import * as adapter from '@mcp-oauth/core/adapter';
+import { dpop, generateDpopKey } from '@mcp-oauth/core/dpop';
+import * as enterprise from '@mcp-oauth/core/enterprise';
+import { type PrivateKeyInput, privateKeyJwt } from '@mcp-oauth/core/jwt';
+import * as protocol from '@mcp-oauth/core/protocol';
 import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
 import { createGotHttpClient, withOAuth as withGotOAuth } from '@mcp-oauth/got';
 import { createKyHttpClient, withOAuth as withKyOAuth } from '@mcp-oauth/ky';
@@ -24,14 +30,15 @@ const session = new OAuthSession({
   httpClient: createFetchHttpClient(proxiedFetch),
   logger: createConsoleLogger({ level: 'debug', stream: process.stderr }),
   client: { clientName: 'consumer', redirectUris: [loopback.redirectUri] },
-  clientKey: { privateKey },
+  clientKey: privateKeyJwt({ privateKey }),
+  dpop: dpop(),
   authorizationHandler: loopback.handler,
   stores: createFileStores({ directory: '/tmp/consumer' }),
 });
 const dpopKey = await generateDpopKey();
 const curve: string | undefined = dpopKey.publicJwk.crv;
 
-const authorizedFetch: typeof fetch = withOAuth(session, proxiedFetch);
+const authorizedFetch: typeof fetch = withOAuth(proxiedFetch, session);
 const kyApi = withKyOAuth(
   ky,
   new OAuthSession({ serverUrl: session.serverUrl, httpClient: createKyHttpClient(ky) }),
@@ -46,4 +53,4 @@ installOAuth(
   new OAuthSession({ serverUrl: session.serverUrl, httpClient: createAxiosHttpClient(axiosInstance) }),
 );
 
-export { authorizedFetch, curve, gotApi, kyApi };
+export { adapter, authorizedFetch, curve, enterprise, gotApi, kyApi, protocol };

@@ -2,11 +2,18 @@
 // adapters are required; ky and got, ESM only, come in through import().
 import { createAxiosHttpClient, installOAuth } from '@mcp-oauth/axios';
 import { OAuthSession } from '@mcp-oauth/core';
+import * as adapter from '@mcp-oauth/core/adapter';
+import * as dpop from '@mcp-oauth/core/dpop';
+import * as enterprise from '@mcp-oauth/core/enterprise';
+import * as jwt from '@mcp-oauth/core/jwt';
+import * as protocol from '@mcp-oauth/core/protocol';
 import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
 import { createGotHttpClient, withOAuth as withGotOAuth } from '@mcp-oauth/got';
 import { createKyHttpClient, withOAuth as withKyOAuth } from '@mcp-oauth/ky';
 import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';
 import axios from 'axios';
+
+export const entries = [adapter, dpop, enterprise, jwt, protocol];
 
 export async function main(): Promise<unknown[]> {
   const { default: ky } = await import('ky');
@@ -21,7 +28,10 @@ export async function main(): Promise<unknown[]> {
   const gotApi = withGotOAuth(got, new OAuthSession({ ...options, httpClient: createGotHttpClient(got) }));
   const instance = axios.create();
   installOAuth(instance, new OAuthSession({ ...options, httpClient: createAxiosHttpClient(instance) }));
-  const authorizedFetch = withOAuth(new OAuthSession({ ...options, httpClient: createFetchHttpClient() }));
+  const authorizedFetch = withOAuth(
+    fetch,
+    new OAuthSession({ ...options, httpClient: createFetchHttpClient() }),
+  );
   return [
     await kyApi.post(options.serverUrl, { json: {} }).json(),
     await gotApi.post(options.serverUrl, { json: {} }).json(),

@@ -47,7 +47,7 @@ function adapters(packages, libraries) {
     fetch: async (mcpUrl) => ({
       httpClient: packages.fetch.createFetchHttpClient(),
       authorize: (session) => {
-        const authorizedFetch = packages.fetch.withOAuth(session);
+        const authorizedFetch = packages.fetch.withOAuth(fetch, session);
         return async () => {
           const response = await authorizedFetch(mcpUrl, {
             method: 'POST',
