@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { installPacked, moduleFolder, PACKAGES_DIRECTORY } from './packed.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { installPacked, moduleFolder, PACKAGES_DIRECTORY, removePacks } from './packed.js';
 
 const CONSUMERS = join(PACKAGES_DIRECTORY, 'compat', 'consumers');
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -19,6 +19,7 @@ afterEach(() => {
   if (project !== undefined) rmSync(project, { recursive: true, force: true });
   project = undefined;
 });
+afterAll(removePacks);
 
 /** `tsc -p` in the consumer project; its diagnostics, or '' when it compiles. */
 function compile(consumer: string): string {

@@ -11,8 +11,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '@mcp-oauth/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { installPacked, moduleFolder, PACKAGES_DIRECTORY, PUBLISHED } from './packed.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { installPacked, moduleFolder, PACKAGES_DIRECTORY, PUBLISHED, removePacks } from './packed.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -54,6 +54,7 @@ afterEach(async () => {
   if (project !== undefined) rmSync(project, { recursive: true, force: true });
   project = undefined;
 });
+afterAll(removePacks);
 
 /**
  * Runs `script` under the oldest Node, in a project where the packed packages are installed with

@@ -5,7 +5,7 @@
  * where the packages' own imports find it — not the versions in this workspace's package folders.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +17,20 @@ export type PublishedPackage = (typeof PUBLISHED)[number];
 export const PACKAGES_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 let tarballs: Map<PublishedPackage, string> | undefined;
+let packsDirectory: string | undefined;
+
+/** Removes the tarballs of this test file (call it in `afterAll`). */
+export function removePacks(): void {
+  if (packsDirectory !== undefined) rmSync(packsDirectory, { recursive: true, force: true });
+  packsDirectory = undefined;
+  tarballs = undefined;
+}
 
 /** Packs every published package once per test file (they must have been built). */
 function packAll(): Map<PublishedPackage, string> {
   if (tarballs !== undefined) return tarballs;
   const destination = mkdtempSync(join(tmpdir(), 'mcp-oauth-packs-'));
+  packsDirectory = destination;
   tarballs = new Map();
   for (const name of PUBLISHED) {
     const before = new Set(readdirSync(destination));
