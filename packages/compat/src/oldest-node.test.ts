@@ -5,7 +5,7 @@
  * child process: CommonJS (require) and ES modules (import), every adapter, a full authorization
  * and a refresh each. See oldest-node/flows.cjs.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -48,7 +48,10 @@ interface SmokeOutput {
 
 let servers: TestServer[] = [];
 let project: string | undefined;
+let running: ChildProcess | undefined;
 afterEach(async () => {
+  if (running !== undefined && running.exitCode === null) running.kill();
+  running = undefined;
   await Promise.all(servers.map((server) => server.close()));
   servers = [];
   if (project !== undefined) rmSync(project, { recursive: true, force: true });
@@ -82,6 +85,7 @@ async function runSmoke(script: string) {
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  running = child;
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk) => (stdout += chunk));

@@ -1,7 +1,7 @@
 // A Node ES module project without `lib: dom` that checks every declaration file it reads, every
 // entry point of core included.
 import { webcrypto } from 'node:crypto';
-import { createAxiosHttpClient, installOAuth } from '@mcp-oauth/axios';
+import { createAxiosHttpClient, withOAuth as withAxiosOAuth } from '@mcp-oauth/axios';
 import { OAuthSession } from '@mcp-oauth/core';
 import * as adapter from '@mcp-oauth/core/adapter';
 import { dpop, generateDpopKey } from '@mcp-oauth/core/dpop';
@@ -48,7 +48,7 @@ const gotApi = withGotOAuth(
   new OAuthSession({ serverUrl: session.serverUrl, httpClient: createGotHttpClient(got) }),
 );
 const axiosInstance = axios.create();
-installOAuth(
+withAxiosOAuth(
   axiosInstance,
   new OAuthSession({ serverUrl: session.serverUrl, httpClient: createAxiosHttpClient(axiosInstance) }),
 );

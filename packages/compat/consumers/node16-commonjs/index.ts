@@ -1,6 +1,6 @@
 // A CommonJS project (`module: node16`) that checks every declaration file it reads. The
 // adapters are required; ky and got, ESM only, come in through import().
-import { createAxiosHttpClient, installOAuth } from '@mcp-oauth/axios';
+import { createAxiosHttpClient, withOAuth as withAxiosOAuth } from '@mcp-oauth/axios';
 import { OAuthSession } from '@mcp-oauth/core';
 import * as adapter from '@mcp-oauth/core/adapter';
 import * as dpop from '@mcp-oauth/core/dpop';
@@ -27,7 +27,7 @@ export async function main(): Promise<unknown[]> {
   const kyApi = withKyOAuth(ky, new OAuthSession({ ...options, httpClient: createKyHttpClient() }));
   const gotApi = withGotOAuth(got, new OAuthSession({ ...options, httpClient: createGotHttpClient(got) }));
   const instance = axios.create();
-  installOAuth(instance, new OAuthSession({ ...options, httpClient: createAxiosHttpClient(instance) }));
+  withAxiosOAuth(instance, new OAuthSession({ ...options, httpClient: createAxiosHttpClient(instance) }));
   const authorizedFetch = withOAuth(
     fetch,
     new OAuthSession({ ...options, httpClient: createFetchHttpClient() }),

@@ -74,7 +74,7 @@ function adapters(packages, libraries) {
       return {
         httpClient: packages.axios.createAxiosHttpClient(instance),
         authorize: (session) => {
-          packages.axios.installOAuth(instance, session);
+          packages.axios.withOAuth(instance, session);
           return async () => (await instance.post(mcpUrl, PAYLOAD)).data;
         },
       };
@@ -94,7 +94,11 @@ function adapters(packages, libraries) {
 
 exports.run = async function run(packages, libraries) {
   const servers = JSON.parse(process.env.SMOKE_SERVERS ?? '{}');
-  const loopback = await packages.node.createLoopbackAuthorizationHandler({ open: approve });
+  // A callback that never comes fails the run with `timeout` instead of hanging it.
+  const loopback = await packages.node.createLoopbackAuthorizationHandler({
+    open: approve,
+    timeoutMs: 30_000,
+  });
   const results = [];
   try {
     for (const [name, setUp] of Object.entries(adapters(packages, libraries))) {
