@@ -69,6 +69,7 @@ async function runSmoke(script: string) {
     ky: moduleFolder('ky'),
     got: moduleFolder('got'),
     axios: moduleFolder('axios'),
+    redis: moduleFolder('redis', 'redis'),
   });
   for (const file of ['flows.cjs', script])
     copyFileSync(join(here, 'oldest-node', file), join(project, file));
@@ -100,6 +101,15 @@ async function runSmoke(script: string) {
 }
 
 describe('the oldest Node version the packages claim', () => {
+  it('runs the packed command line', () => {
+    project = installPacked({});
+    const cli = join(project, 'node_modules', '@mcp-oauth', 'cli', 'package.json');
+    const bin = readJson(cli).bin?.['mcp-oauth'];
+    expect(bin).toBeDefined();
+    const help = execFileSync(OLDEST_NODE, [join(dirname(cli), bin ?? ''), '--help'], { encoding: 'utf8' });
+    expect(help).toMatch(/^Usage: mcp-oauth <command>/m);
+  });
+
   it('is the same for every published package, and is the binary this test runs', () => {
     expect(new Set(ranges).size, `engines.node differ: ${ranges.join(', ')}`).toBe(1);
     const version = execFileSync(OLDEST_NODE, ['--version'], { encoding: 'utf8' }).trim();

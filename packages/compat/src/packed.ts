@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PUBLISHED = ['core', 'fetch', 'ky', 'axios', 'got', 'node'] as const;
+export const PUBLISHED = ['core', 'fetch', 'ky', 'axios', 'got', 'node', 'redis', 'cli'] as const;
 export type PublishedPackage = (typeof PUBLISHED)[number];
 
 /** The monorepo's `packages` folder. */

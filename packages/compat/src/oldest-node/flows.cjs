@@ -93,6 +93,9 @@ function adapters(packages, libraries) {
 }
 
 exports.run = async function run(packages, libraries) {
+  // @mcp-oauth/redis needs a Redis server to do anything: here it only has to load.
+  if (typeof packages.redis.createRedisStores !== 'function')
+    throw new Error('@mcp-oauth/redis did not load');
   const servers = JSON.parse(process.env.SMOKE_SERVERS ?? '{}');
   // A callback that never comes fails the run with `timeout` instead of hanging it.
   const loopback = await packages.node.createLoopbackAuthorizationHandler({

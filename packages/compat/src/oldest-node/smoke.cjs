@@ -8,6 +8,7 @@ const packages = {
   axios: require('@mcp-oauth/axios'),
   got: require('@mcp-oauth/got'),
   node: require('@mcp-oauth/node'),
+  redis: require('@mcp-oauth/redis'),
 };
 for (const name of Object.keys(packages)) {
   const file = require.resolve(`@mcp-oauth/${name}`);
