@@ -28,6 +28,7 @@ function compile(consumer: string): string {
     ky: moduleFolder('ky', 'ky'),
     got: moduleFolder('got', 'got'),
     axios: moduleFolder('axios', 'axios'),
+    redis: moduleFolder('redis', 'redis'),
     '@types/node': moduleFolder('@types/node'),
   });
   cpSync(join(CONSUMERS, consumer), project, { recursive: true });

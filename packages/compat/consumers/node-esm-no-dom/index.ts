@@ -17,6 +17,7 @@ import {
   createFileStores,
   createLoopbackAuthorizationHandler,
 } from '@mcp-oauth/node';
+import { createRedisStores } from '@mcp-oauth/redis';
 import axios from 'axios';
 import got from 'got';
 import ky from 'ky';
@@ -53,4 +54,5 @@ withAxiosOAuth(
   new OAuthSession({ serverUrl: session.serverUrl, httpClient: createAxiosHttpClient(axiosInstance) }),
 );
 
+export const redisStores = createRedisStores;
 export { adapter, authorizedFetch, curve, enterprise, gotApi, kyApi, protocol };

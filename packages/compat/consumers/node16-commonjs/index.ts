@@ -11,9 +11,10 @@ import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
 import { createGotHttpClient, withOAuth as withGotOAuth } from '@mcp-oauth/got';
 import { createKyHttpClient, withOAuth as withKyOAuth } from '@mcp-oauth/ky';
 import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';
+import { createRedisStores } from '@mcp-oauth/redis';
 import axios from 'axios';
 
-export const entries = [adapter, dpop, enterprise, jwt, protocol];
+export const entries = [adapter, dpop, enterprise, jwt, protocol, createRedisStores];
 
 export async function main(): Promise<unknown[]> {
   const { default: ky } = await import('ky');
