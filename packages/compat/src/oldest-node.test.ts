@@ -30,7 +30,7 @@ function oldestVersion(range: string): string {
 }
 
 const ranges = PUBLISHED.map(
-  (name) => readJson(join(here, '../../', name, 'package.json')).engines?.node ?? '(none)',
+  (name) => readJson(join(PACKAGES_DIRECTORY, name, 'package.json')).engines?.node ?? '(none)',
 );
 const nodePackage = require.resolve('node/package.json');
 const OLDEST_NODE = join(dirname(nodePackage), readJson(nodePackage).bin?.node ?? 'bin/node');
