@@ -1,6 +1,18 @@
 import type { OAuthSession } from '@mcp-oauth/core';
 import { withOAuth } from '@mcp-oauth/fetch';
+import { createEnvironmentProxyFetch } from '@mcp-oauth/node';
 import type { DebugLog } from './log.js';
+
+let environmentFetch: typeof fetch | undefined;
+
+/**
+ * The fetch under every OAuth and MCP request of the CLI: through the proxy `HTTPS_PROXY` or
+ * `HTTP_PROXY` names, but for `NO_PROXY` hosts (the global fetch when none is named).
+ */
+export function networkFetch(): typeof fetch {
+  environmentFetch ??= createEnvironmentProxyFetch();
+  return environmentFetch;
+}
 
 /** The URL without query or fragment, for the log. */
 function loggable(url: string): string {
@@ -37,7 +49,7 @@ function loggingFetch(fetchImpl: typeof fetch, log: DebugLog): typeof fetch {
 export function oauthFetch(
   session: OAuthSession,
   log: DebugLog,
-  fetchImpl: typeof fetch = globalThis.fetch,
+  fetchImpl: typeof fetch = networkFetch(),
 ): typeof fetch {
   return withOAuth(loggingFetch(fetchImpl, log), session);
 }

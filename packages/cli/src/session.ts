@@ -10,6 +10,7 @@ import { createFetchHttpClient } from '@mcp-oauth/fetch';
 import { createFileStores, createLoopbackAuthorizationHandler, type FileStores } from '@mcp-oauth/node';
 import { UsageError } from './errors.js';
 import { type DebugLog, oauthLogger } from './log.js';
+import { networkFetch } from './oauth-fetch.js';
 import { createOpener, printDeviceCode } from './prompt.js';
 import type { LoginMethod } from './servers.js';
 
@@ -73,7 +74,7 @@ export async function openSession(
   const stores = openStores(context);
   const common = {
     serverUrl,
-    httpClient: createFetchHttpClient(globalThis.fetch),
+    httpClient: createFetchHttpClient(networkFetch()),
     stores,
     logger: oauthLogger(context.log),
   };

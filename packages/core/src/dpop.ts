@@ -6,6 +6,7 @@ import { base64urlEncode, randomToken, sha256, utf8Encode } from './encoding.js'
 import { OAuthClientError, oauthError } from './errors.js';
 import type { DpopSupport } from './session/dpop-support.js';
 import { tryParseUrl } from './url.js';
+import type { CryptoKey, JsonWebKey } from './web-crypto.js';
 
 export interface DpopKey {
   readonly privateKey: CryptoKey;

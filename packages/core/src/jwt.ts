@@ -9,6 +9,7 @@ import type { JwtSigner } from './client-auth.js';
 import { base64Decode, base64urlEncode, utf8Decode, utf8Encode } from './encoding.js';
 import { oauthError } from './errors.js';
 import type { ClientKey } from './session/client-key.js';
+import type { CryptoKey, JsonWebKey } from './web-crypto.js';
 
 export type SigningAlgorithm = 'ES256' | 'RS256';
 
@@ -54,7 +55,7 @@ function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
 
 function isCryptoKey(value: unknown): value is CryptoKey {
   if (typeof value !== 'object' || value === null) return false;
-  if (typeof CryptoKey !== 'undefined' && value instanceof CryptoKey) return true;
+  if (typeof globalThis.CryptoKey === 'function' && value instanceof globalThis.CryptoKey) return true;
   const candidate = value as Partial<CryptoKey> & { kty?: unknown };
   return (
     candidate.kty === undefined &&

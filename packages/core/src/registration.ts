@@ -27,6 +27,7 @@ import type { OAuthStore } from './stores.js';
 import { GRANT_TYPE_DEVICE_CODE } from './token.js';
 import type { AuthorizationServerMetadata, ClientInformation, TokenEndpointAuthMethod } from './types.js';
 import { assertSafeUrl, displayIssuer, isLoopbackHost, redactUrl, tryParseUrl } from './url.js';
+import type { JsonWebKey } from './web-crypto.js';
 
 export interface PreRegisteredClient {
   /** The `issuer` these credentials were issued by; compared exactly with the discovered issuer. */

@@ -5,6 +5,7 @@ import type {
   ProtectedResourceMetadata,
   TokenSet,
 } from './types.js';
+import type { JsonWebKey } from './web-crypto.js';
 
 /**
  * A tiny async key-value store of JSON-serialisable records. Every engine store is one of these, so

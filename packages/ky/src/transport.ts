@@ -1,4 +1,4 @@
-import { type NormalizedOptions, type Options, TimeoutError } from 'ky';
+import type { NormalizedOptions, Options } from 'ky';
 
 /**
  * How ky sends one attempt of a call: its `fetch`, its per-attempt `timeout`, and the options it
@@ -56,10 +56,30 @@ export function transportFor(options: NormalizedOptions): Transport {
 export async function sendWith(transport: Transport, request: Request): Promise<Response> {
   if (transport.timeout === false) return transport.fetch(request, transport.init);
   const timer = AbortSignal.timeout(transport.timeout);
-  const signal = AbortSignal.any([request.signal, timer]);
+  const signal = anySignal([request.signal, timer]);
   try {
     return await transport.fetch(new Request(request, { signal }), transport.init);
   } catch (error) {
-    throw timer.aborted && !request.signal.aborted ? new TimeoutError(request) : error;
+    if (!timer.aborted || request.signal.aborted) throw error;
+    // ky is ESM only: imported when needed, so that `require('@mcp-oauth/ky')` works before Node 20.19.
+    const { TimeoutError } = await import('ky');
+    throw new TimeoutError(request);
   }
+}
+
+/** `AbortSignal.any`, which Node 20.0 to 20.2 lack. */
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any(signals);
+  const controller = new AbortController();
+  for (const signal of signals) {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      break;
+    }
+    signal.addEventListener('abort', () => controller.abort(signal.reason), {
+      once: true,
+      signal: controller.signal, // the listeners go once the combined signal has fired
+    });
+  }
+  return controller.signal;
 }

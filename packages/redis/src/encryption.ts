@@ -7,6 +7,19 @@
  */
 import { OAuthClientError } from '@mcp-oauth/core';
 
+/**
+ * The environment's `CryptoKey` where its types declare one (`lib: dom`, or Node types with the
+ * global), else the structure of one: the declarations then compile without `lib: dom`.
+ */
+type CryptoKey = typeof globalThis extends { readonly CryptoKey: { readonly prototype: infer Key } }
+  ? Key
+  : {
+      readonly type: 'private' | 'public' | 'secret';
+      readonly extractable: boolean;
+      readonly algorithm: { readonly name: string };
+      readonly usages: readonly string[];
+    };
+
 export interface RedisEncryptionKey {
   /** Names the key inside each sealed value: 1–64 of `A–Z a–z 0–9 . _ -`. Never reuse an id. */
   readonly id: string;

@@ -2,6 +2,7 @@ export { BODY_KINDS, createContractBody } from './bodies.js';
 export { describeAdapterContract } from './contract.js';
 export { type DpopClaims, decodeDpopProof, verifyDpopProof } from './dpop.js';
 export { type EchoServer, startEchoServer } from './echo-server.js';
+export { startTestProxy, type TestProxy } from './proxy.js';
 export {
   closeServer,
   type EchoBody,
