@@ -95,6 +95,7 @@ export class InMemoryAuthorizationProvider implements OAuthServerProvider {
   readonly #codes = new Map<string, PendingCode>();
   readonly #accessTokens = new Map<string, AccessToken>();
   readonly #refreshTokens = new Map<string, Grant>();
+  #refreshesHeld: Promise<void> | undefined;
 
   constructor(scopesSupported: readonly string[]) {
     this.#scopesSupported = new Set(scopesSupported);
@@ -164,6 +165,7 @@ export class InMemoryAuthorizationProvider implements OAuthServerProvider {
     scopes?: string[],
     resource?: URL,
   ): Promise<OAuthTokens> {
+    await this.#refreshesHeld;
     const grant = this.#refreshTokens.get(refreshToken);
     if (grant === undefined || grant.clientId !== client.client_id) {
       throw new InvalidGrantError('unknown refresh token');
@@ -219,6 +221,21 @@ export class InMemoryAuthorizationProvider implements OAuthServerProvider {
   /** Whether the server issued this string as an access token (valid or not). */
   issuedAccessToken(token: string): boolean {
     return this.#accessTokens.has(token);
+  }
+
+  /**
+   * Keeps refresh-token requests waiting until the returned function is called, so that a test
+   * can have a refresh in flight while other requests are rejected.
+   */
+  holdRefreshes(): () => void {
+    let release!: () => void;
+    this.#refreshesHeld = new Promise((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.#refreshesHeld = undefined;
+      release();
+    };
   }
 
   /** Ends every access token's lifetime now, as if an hour had passed; refresh tokens stay valid. */

@@ -15,14 +15,11 @@ import { type SdkAuthorizationServer, startSdkAuthorizationServer } from './sdk-
 import {
   ADMIN_SCOPE,
   ADMIN_TOOL,
-  type ResourceRequestRecord,
   type SdkMcpServer,
   startSdkMcpServer,
   TOOLS_SCOPE,
 } from './sdk-mcp-server.js';
-
-/** Registered with the authorization server; never listened on — the test reads the redirect itself. */
-const REDIRECT_URI = 'http://127.0.0.1:53682/callback';
+import { approve, bearer, posts, REDIRECT_URI, sorted, textOf } from './sdk-scenario.js';
 
 /** What the scenario needs of either SDK generation's `Client`. */
 interface McpClient {
@@ -46,42 +43,6 @@ const connectV2: Connect = async (mcpUrl, fetch, opened) => {
   await client.connect(new StreamableHTTPClientTransportV2(mcpUrl, { fetch }));
   return client;
 };
-
-/** A test user who approves everything: follow nothing, hand back where the server redirected to. */
-async function approve(authorizationUrl: string): Promise<string> {
-  const response = await fetch(authorizationUrl, { redirect: 'manual' });
-  await response.body?.cancel();
-  const location = response.headers.get('location');
-  if (response.status !== 302 || location === null) {
-    throw new Error(`the authorization endpoint answered ${response.status} without a redirect`);
-  }
-  return location;
-}
-
-/** The text of a `CallToolResult` with one text block. */
-function textOf(result: unknown): string {
-  const content = (result as { content?: unknown }).content;
-  expect(content).toEqual([{ type: 'text', text: expect.any(String) }]);
-  return (content as [{ text: string }])[0].text;
-}
-
-function bearer(record: ResourceRequestRecord): string | undefined {
-  return /^Bearer (\S+)$/.exec(record.authorization ?? '')?.[1];
-}
-
-/** POSTs to /mcp only: the client's optional GET stream is opened in the background, in no fixed order. */
-function posts(records: readonly ResourceRequestRecord[]) {
-  return records
-    .filter((record) => record.httpMethod === 'POST')
-    .map((record) => ({
-      rpc: record.tool === undefined ? record.rpcMethod : `${record.rpcMethod} ${record.tool}`,
-      token: bearer(record),
-      active: record.tokenActive,
-      status: record.status,
-    }));
-}
-
-const sorted = (values: readonly string[]) => [...values].sort();
 
 describe.each([
   { generation: 'v1 @modelcontextprotocol/sdk', connect: connectV1 },
