@@ -19,6 +19,7 @@ import {
   startSdkMcpServer,
   TOOLS_SCOPE,
 } from './sdk-mcp-server.js';
+import { useSession } from './sdk-readme-session.js';
 import { approve, bearer, posts, REDIRECT_URI, sorted, textOf } from './sdk-scenario.js';
 
 const HOUR_MS = 3_600_000;
@@ -249,5 +250,38 @@ describe('v2 @modelcontextprotocol/client StreamableHTTPClientTransport with aut
     expect(new Set(calls.map((call) => `${call.status} ${call.active}`))).toEqual(new Set(['200 true']));
     expect(new Set(calls.map((call) => call.token)).size).toBe(1);
     expect(authorizationUrls).toHaveLength(2);
+  });
+});
+
+describe("the README's MCP SDK v2 example", () => {
+  let servers: Servers;
+
+  beforeAll(async () => {
+    servers = await startServers();
+  });
+
+  afterAll(async () => {
+    await servers?.mcp.close();
+    await servers?.authorizationServer.close();
+  });
+
+  it('runs: connects, lists tools, and steps up for admin_echo', async () => {
+    useSession(
+      new OAuthSession({
+        serverUrl: servers.mcp.mcpUrl,
+        httpClient: createFetchHttpClient(),
+        client: { clientName: 'README example', redirectUris: [REDIRECT_URI] },
+        authorizationHandler: async ({ authorizationUrl }) => approve(authorizationUrl),
+      }),
+    );
+    const example = await import('./readme.sdk-v2.example.js');
+    try {
+      expect(sorted(example.tools.map((tool) => tool.name))).toEqual([ADMIN_TOOL, 'echo']);
+      expect(textOf(example.result)).toMatch(/^hi \[.*mcp:admin.*\]$/);
+      expect(servers.authorizationServer.provider.log.authorizations).toHaveLength(2);
+      expect(posts(servers.mcp.requests).map((call) => call.status)).toContain(403);
+    } finally {
+      await example.client.close();
+    }
   });
 });
