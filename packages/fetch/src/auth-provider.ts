@@ -11,8 +11,8 @@ import { createFetchHttpClient } from './http-client.js';
 
 /**
  * The MCP TypeScript SDK v2's `AuthProvider` (`@modelcontextprotocol/client`), carried out by an
- * OAuth session. The SDK's transports (`StreamableHTTPClientTransport`, `SSEClientTransport`) use
- * it like this, and this provider answers as follows:
+ * OAuth session. The SDK's `StreamableHTTPClientTransport` uses it like this (the legacy
+ * `SSEClientTransport` too, without the step-up path), and this provider answers as follows:
  *
  * - `token()` is called before every request a transport sends (each POST, the GET stream, the
  *   closing DELETE); the transport sends what it returns as `Authorization: Bearer …`. It returns
