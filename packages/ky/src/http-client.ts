@@ -14,7 +14,8 @@ export function createKyHttpClient(instance: KyInstance): OAuthHttpClient {
   return {
     async send({ url, method, headers, body = null, signal, maxResponseBytes }) {
       const init = { method, headers, body, redirect: 'manual', credentials: 'omit', signal } as const;
-      const response = await transport.fetch(new Request(url, init), transport.init);
+      // `signal` in the options too: fetch follows a `Request`'s own signal only while it is alive.
+      const response = await transport.fetch(new Request(url, init), { ...transport.init, signal });
       if (response.type === 'opaqueredirect') {
         // A browser hides a manual redirect: a 302 without a location, which the engine refuses.
         await response.body?.cancel().catch(() => {});

@@ -1,7 +1,10 @@
 // What the contract does not cover: ky's own options, hooks, timeout and retry around the
 // authorized fetch, per version, and what ky's errors hold.
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { inspect } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   isOAuthClientError,
   type OAuthHttpRequest,
@@ -140,11 +143,80 @@ describe.each(KY_VERSIONS)('%s', (_name, ky) => {
         return approve(request);
       },
     });
-    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const outcome = await report(withOAuth(ky.create({ timeout: 1_000 }), session).get(server.mcpUrl));
     vi.useRealTimers();
     expect(outcome.status).toBe(200);
     expect(server.requestsTo('/mcp').map((record) => record.status)).toEqual([401, 200]);
+  });
+
+  // Regression: a `Request` follows its source signal only through a weak reference, so while a
+  // call waited on a user who never answered, a garbage collection could take the call's `Request`
+  // and the caller's abort then never reached the session (the contract's abort case hung on ky 1.0).
+  it('settles on abort while waiting on the user, after a garbage collection', async () => {
+    let called: () => void = () => {};
+    const waiting = new Promise<void>((resolve) => {
+      called = resolve;
+    });
+    const { server, session } = await start(ky, {
+      session: {
+        authorizationHandler: () => {
+          called();
+          return new Promise(() => {});
+        },
+      },
+    });
+    const controller = new AbortController();
+    const pending = report(
+      withOAuth(ky, session).get(server.url('/mcp/abort'), { signal: controller.signal }),
+    );
+    await waiting;
+    await collectGarbage();
+    controller.abort();
+    const { error } = await pending;
+    expect(isOAuthClientError(error, 'aborted') || (error as Error).name === 'AbortError').toBe(true);
+    expect(server.count('/mcp/abort')).toBe(1);
+  });
+
+  // Regression: undici's fetch follows the signal of the `Request` it is given only while that
+  // `Request` is alive; a send whose `Request` was collected could no longer be timed out or aborted.
+  it('drops the connection of a send that outlasts the timeout, after a garbage collection', async () => {
+    const { server, session } = await start(ky);
+    const api = withOAuth(ky, session);
+    expect((await api.get(server.mcpUrl)).status).toBe(200);
+    const gate = server.hold('/mcp/slow');
+    const pending = report(api.get(server.url('/mcp/slow'), { timeout: 1_000, retry: 0 }));
+    await gate.reached;
+    await collectGarbage();
+    expect(((await pending).error as Error).name).toBe('TimeoutError');
+    await gate.abandoned;
+  });
+
+  it("aborts the response's body when the caller's signal fires while it is read", async () => {
+    const { session } = await start(ky);
+    let closed: () => void = () => {};
+    const connectionClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    // Headers and a first event, then nothing: a stream the caller stops reading.
+    const streaming = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' }).write('data: first\n\n');
+      response.on('close', closed);
+    });
+    await new Promise<void>((resolve) => streaming.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = streaming.address() as { port: number };
+      const controller = new AbortController();
+      const api = withOAuth(ky, session);
+      const response = await api.get(`http://127.0.0.1:${port}/events`, { signal: controller.signal });
+      const reading = response.text().catch((error: unknown) => error);
+      controller.abort();
+      expect(((await reading) as Error).name).toBe('AbortError');
+      await connectionClosed;
+    } finally {
+      streaming.closeAllConnections();
+      streaming.close();
+    }
   });
 
   it('does not retry a GET whose send timed out, as ky does not retry its own timeouts', async () => {
@@ -363,6 +435,21 @@ describe.each(KY_VERSIONS.slice(1))('%s (≥ 1.5, which shows an instance its pa
     expect(calls.map(({ path, marker }) => [path, marker])).toEqual([['/public/echo', 'instance']]);
   });
 
+  it('createKyHttpClient drops an aborted request, after a garbage collection', async () => {
+    const server = await startTestServer();
+    servers.push(server);
+    const gate = server.hold('/token');
+    const controller = new AbortController();
+    const sending = createKyHttpClient(ky)
+      .send(engineRequest(server.url('/token'), { method: 'POST', body: 'x', signal: controller.signal }))
+      .catch((error: unknown) => error);
+    await gate.reached;
+    await collectGarbage();
+    controller.abort();
+    expect(((await sending) as Error).name).toBe('AbortError');
+    await gate.abandoned;
+  });
+
   it('createKyHttpClient reports a redirect a browser hides as a 302 without a location', async () => {
     const app = ky.create({ fetch: async () => opaqueRedirect() });
     const response = await createKyHttpClient(app).send(
@@ -386,6 +473,16 @@ it('imports nothing of ky at load time (types only; TimeoutError when a send tim
     }
   }
 });
+
+/** A full garbage collection, then a turn of the event loop (three times). */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const collect = runInNewContext('gc') as () => void;
+  for (let round = 0; round < 3; round++) {
+    collect();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 /** A request as the engine hands it to its `OAuthHttpClient`. */
 function engineRequest(url: string, extra: Partial<OAuthHttpRequest> = {}): OAuthHttpRequest {

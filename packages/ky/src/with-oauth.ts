@@ -6,6 +6,9 @@ import { authorizedFetch } from './authorized-fetch.js';
 import { createKyHttpClient } from './http-client.js';
 import { fetchOnlyOptions, type KyFetch } from './transport.js';
 
+/** What ky 1 shows its hooks of a call, besides what ky 2 shows. */
+type Ky1Options = { fetch: KyFetch; timeout: number | false; signal: AbortSignal };
+
 /**
  * `instance` extended so that every call is carried out by {@link authorizedFetch} with the
  * session: the call's own `fetch`, fetch-only options and `timeout` (per send) are kept, and ky's
@@ -19,15 +22,17 @@ export function withOAuth(instance: KyInstance, session: OAuthSessionInput): Wit
   // so that the timeout bounds each send and not the wait for a refresh or for the user.
   const init = (options: Options) => {
     const fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    options.fetch = authorizedFetch(oauth, fetch, options.timeout ?? 10_000);
+    const signals = { holder: options.signal ?? undefined };
+    options.fetch = authorizedFetch(oauth, fetch, options.timeout ?? 10_000, signals);
     options.timeout = false;
   };
 
   // ky 1 has no `init` hook but shows this one the call's fetch and timeout: it carries the call
   // out itself and hands ky the response (ky 2 calls it with one state object: nothing to do).
-  const beforeRequest = (request: unknown, options?: { fetch: KyFetch; timeout: number | false }) => {
+  const beforeRequest = (request: unknown, options?: Ky1Options) => {
     if (!(request instanceof Request) || options === undefined) return undefined;
-    return authorizedFetch(oauth, options.fetch, options.timeout)(request.clone(), fetchOnlyOptions(options));
+    const call = authorizedFetch(oauth, options.fetch, options.timeout, { signal: options.signal });
+    return call(request.clone(), fetchOnlyOptions(options));
   };
 
   // ky 1 retries whatever a hook throws: not an authorization failure (the user would be asked
