@@ -8,8 +8,9 @@ import { transportOf } from './transport.js';
  * headers, hooks, prefix, search parameters or retries, so discovery, registration and token
  * requests carry exactly the engine's headers (and no cookies). The engine times them out
  * (`timeoutMs`); a redirect is returned as it is; a body is not read past `maxResponseBytes`.
+ * Without `instance` (ky's default one has no options), the global `fetch`.
  */
-export function createKyHttpClient(instance: KyInstance): OAuthHttpClient {
+export function createKyHttpClient(instance?: KyInstance): OAuthHttpClient {
   const transport = transportOf(instance);
   return {
     async send({ url, method, headers, body = null, signal, maxResponseBytes }) {

@@ -21,10 +21,10 @@ export function fetchOnlyOptions(options: object): RequestInit {
  * The `fetch` and fetch-only options of `instance`. ky shows an instance its options only from
  * 1.5 on (`extend` with a function); before that this is the global `fetch` and nothing else.
  */
-export function transportOf(instance: KyInstance): { fetch: KyFetch; init: RequestInit } {
+export function transportOf(instance?: KyInstance): { fetch: KyFetch; init: RequestInit } {
   let defaults: Options = {};
   try {
-    instance.extend((parent) => {
+    instance?.extend((parent) => {
       defaults = parent;
       return {};
     });
