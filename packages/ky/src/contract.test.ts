@@ -17,7 +17,8 @@ function harness(name: string, base: KyInstance): AdapterHarness {
     createHttpClient(options?: HarnessOptions): OAuthHttpClient {
       return createKyHttpClient(instance(options));
     },
-    // ky keeps a copy of every body, streams included, to send again.
+    throwsHttpErrors: true,
+    // The authorized fetch reads every body once, streams included, to send it again.
     replayableBodies: ['json', 'text', 'urlsearchparams', 'formdata', 'bytes', 'stream'],
   };
 }

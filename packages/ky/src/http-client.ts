@@ -1,72 +1,31 @@
-import { OAuthClientError, type OAuthHttpClient, readTextWithLimit } from '@mcp-oauth/core';
-import type { default as ky, Options } from 'ky';
-import { discard } from './redirects.js';
-import { fetchOnlyOptions } from './transport.js';
+import { type OAuthHttpClient, readTextWithLimit } from '@mcp-oauth/core/adapter';
+import type { KyInstance } from 'ky';
+import { transportOf } from './transport.js';
 
 /**
- * The engine's `OAuthHttpClient` over ky. Discovery, registration and token requests go out
- * through `instance`'s `fetch`, its `timeout` and the options it hands to `fetch` as they are
- * (e.g. undici's `dispatcher`) — and nothing else of it: no default headers, hooks, prefix,
- * search parameters or retries, so they carry only the headers the engine sets (and no cookies).
- * A redirect is returned as it is, and a body larger than the engine's cap is not read past it.
- * Without `instance`, ky's default instance is imported at the first request: ky is ESM only, and
- * this package can then be `require`d where Node cannot `require` ESM (before 20.19).
+ * The engine's `OAuthHttpClient` over `instance`'s transport: its `fetch` and the options ky
+ * hands `fetch` as they are (e.g. undici's `dispatcher`), and nothing else of it — no default
+ * headers, hooks, prefix, search parameters or retries, so discovery, registration and token
+ * requests carry exactly the engine's headers (and no cookies). The engine times them out
+ * (`timeoutMs`); a redirect is returned as it is; a body is not read past `maxResponseBytes`.
+ * Without `instance` (ky's default one has no options), the global `fetch`.
  */
-export function createKyHttpClient(instance?: typeof ky): OAuthHttpClient {
-  let client = instance === undefined ? undefined : transportOf(instance);
+export function createKyHttpClient(instance?: KyInstance): OAuthHttpClient {
+  const transport = transportOf(instance);
   return {
-    async send(request) {
-      client ??= transportOf((await import('ky')).default);
-      let response: Response;
-      try {
-        response = await client(request.url, {
-          method: request.method,
-          headers: request.headers,
-          ...(request.body === undefined ? {} : { body: request.body }),
-          redirect: 'manual',
-          credentials: 'omit',
-          signal: request.signal,
-        });
-      } catch (error) {
-        if (error instanceof Error && error.name === 'TimeoutError') {
-          throw new OAuthClientError('timeout', 'the request timed out');
-        }
-        throw error;
-      }
+    async send({ url, method, headers, body = null, signal, maxResponseBytes }) {
+      const init = { method, headers, body, redirect: 'manual', credentials: 'omit', signal } as const;
+      // `signal` in the options too: fetch follows a `Request`'s own signal only while it is alive.
+      const response = await transport.fetch(new Request(url, init), { ...transport.init, signal });
       if (response.type === 'opaqueredirect') {
         // A browser hides a manual redirect: a 302 without a location, which the engine refuses.
-        discard(response);
+        await response.body?.cancel().catch(() => {});
         return { status: 302, headers: {}, body: '' };
       }
-      const headers: Record<string, string> = {};
-      response.headers.forEach((value, name) => {
-        headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-      });
-      return {
-        status: response.status,
-        headers,
-        body: await readTextWithLimit(response.body, request.maxResponseBytes),
-      };
+      const text = await readTextWithLimit(response.body, maxResponseBytes);
+      // `Headers` iterate lower-case names, repeated values joined with `, ` (`set-cookie` aside).
+      const answer = { status: response.status, headers: Object.fromEntries(response.headers), body: text };
+      return response.redirected ? { ...answer, url: response.url } : answer;
     },
   };
-}
-
-/** A ky instance with `instance`'s `fetch`, `timeout` and fetch-only options, and nothing else of it. */
-function transportOf(instance: typeof ky): typeof ky {
-  let defaults: Options = {};
-  try {
-    instance.extend((parent) => {
-      defaults = parent;
-      return {};
-    });
-  } catch {
-    // ky before 1.5 cannot show an instance its parent's options: nothing is inherited.
-  }
-  return instance.create({
-    ...fetchOnlyOptions(defaults),
-    ...(defaults.fetch === undefined ? {} : { fetch: defaults.fetch }),
-    timeout: defaults.timeout ?? false, // the engine times out its own requests
-    retry: 0,
-    throwHttpErrors: false,
-  });
 }

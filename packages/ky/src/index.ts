@@ -1,2 +1,2 @@
-export { oauthHooks, withOAuth } from './hooks.js';
 export { createKyHttpClient } from './http-client.js';
+export { withOAuth } from './with-oauth.js';

@@ -2,40 +2,62 @@
 // `tsc -p tsconfig.test.json` typechecks the README. Only the declarations below are extra.
 declare function openBrowserAndWaitForRedirect(url: string): Promise<string>;
 declare const dispatcher: object;
-declare const otherSession: OAuthSession;
 declare const clientSecret: string;
 
-import { OAuthSession } from '@mcp-oauth/core';
-import { createKyHttpClient, withOAuth } from '@mcp-oauth/ky';
+import { withOAuth } from '@mcp-oauth/ky';
 import ky from 'ky';
 
-const app = ky.create({ headers: { accept: 'application/json, text/event-stream' }, timeout: 30_000 });
-const session = new OAuthSession({
+const mcp = withOAuth(ky.create({ headers: { accept: 'application/json, text/event-stream' } }), {
   serverUrl: 'https://mcp.example.com/mcp',
-  httpClient: createKyHttpClient(app), // discovery and tokens through app's fetch and timeout
   client: { clientName: 'My MCP client', redirectUris: ['http://127.0.0.1:33418/callback'] },
   authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
 });
-const mcp = withOAuth(app, session);
 
-const listed = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
-const tools = await mcp.post('https://mcp.example.com/mcp', { json: listed }).json();
+const clientInfo = { name: 'my-client', version: '1.0.0' };
+const params = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo };
+const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params };
+const response = await mcp.post('https://mcp.example.com/mcp', { json: initialize });
+const [initialized] = await messagesOf(response); // JSON or SSE: see "How do I…?"
+
+async function messagesOf(response: Response): Promise<unknown[]> {
+  const text = await response.text();
+  if (!response.headers.get('content-type')?.startsWith('text/event-stream')) return [JSON.parse(text)];
+  const events = text.split(/\r?\n\r?\n/).map((event) => event.split(/\r?\n/));
+  const data = events.map((lines) => lines.filter((line) => line.startsWith('data:')));
+  return data
+    .filter((lines) => lines.length > 0)
+    .map((lines) => JSON.parse(lines.map((line) => line.slice(5)).join('\n')));
+}
+
+const negotiated = (initialized as { result: { protocolVersion: string } }).result.protocolVersion;
+const sessionId = response.headers.get('mcp-session-id');
+const headers = { 'mcp-protocol-version': negotiated, ...(sessionId ? { 'mcp-session-id': sessionId } : {}) };
+await mcp.post('https://mcp.example.com/mcp', {
+  json: { jsonrpc: '2.0', method: 'notifications/initialized' },
+  headers,
+});
+const listed = await mcp.post('https://mcp.example.com/mcp', {
+  json: { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+  headers,
+});
+const [tools] = await messagesOf(listed);
 
 const proxied = ky.create({ fetch: (input, init) => fetch(input, { ...init, dispatcher } as RequestInit) });
-const proxiedSession = new OAuthSession({
+const proxiedMcp = withOAuth(proxied, {
   serverUrl: 'https://mcp.example.com/mcp',
-  httpClient: createKyHttpClient(proxied),
   authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
 });
-const proxiedMcp = withOAuth(proxied, proxiedSession);
 
-const api = withOAuth(withOAuth(app, session), otherSession);
-
-const machineSession = new OAuthSession({
+const slow = withOAuth(ky.create({ timeout: 120_000 }), {
   serverUrl: 'https://mcp.example.com/mcp',
-  httpClient: createKyHttpClient(app),
+  authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
+});
+const fast = withOAuth(ky.create({ timeout: 5_000 }), slow.oauthSession);
+
+const machine = withOAuth(ky, {
+  serverUrl: 'https://mcp.example.com/mcp',
   grant: { type: 'client_credentials' },
   client: { preRegistered: [{ issuer: 'https://auth.example.com', clientId: 'ci', clientSecret }] },
 });
 
-export { api, machineSession, proxiedMcp, tools };
+export { fast, machine, proxiedMcp, tools };

@@ -1,6 +1,7 @@
 /**
- * ky: `withOAuth` extends an instance with hooks that add the token and send a request once more
- * on a 401 or a 403 `insufficient_scope`; MCP is plain JSON-RPC POSTs, on either wire (`json-rpc.ts`).
+ * ky: `withOAuth` extends an instance so that each call runs through a fetch that adds the token
+ * and sends the request once more on a 401 or a 403 `insufficient_scope`; MCP is plain JSON-RPC
+ * POSTs, on either wire: JSON or an SSE stream, read as text (`json-rpc.ts`).
  */
 import { createKyHttpClient, withOAuth } from '@mcp-oauth/ky';
 import ky from 'ky';

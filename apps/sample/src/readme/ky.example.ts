@@ -14,11 +14,11 @@ const options = {
 import { createKyHttpClient, withOAuth } from '@mcp-oauth/ky';
 import ky from 'ky';
 
-const app = ky.create({ headers: { accept: 'application/json, text/event-stream' }, timeout: 30_000 });
-const session = new OAuthSession({ ...options, httpClient: createKyHttpClient(app) });
-const mcp = withOAuth(app, session);
+const app = ky.create({ headers: { accept: 'application/json, text/event-stream' } });
+const mcp = withOAuth(app, new OAuthSession({ ...options, httpClient: createKyHttpClient(app) }));
 
-const listed = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
-const tools = await mcp.post(serverUrl, { json: listed }).json();
+const params = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'me', version: '1' } };
+const response = await mcp.post(serverUrl, { json: { jsonrpc: '2.0', id: 1, method: 'initialize', params } });
+const answer = await response.text(); // one JSON message, or an SSE stream: see the ky README
 
-export { tools };
+export { answer };

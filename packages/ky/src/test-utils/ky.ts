@@ -32,7 +32,7 @@ export function kyOptions(request: ContractRequest): Options {
   };
 }
 
-/** A ky outcome as the contract reports it: an `HTTPError` is its status and body. */
+/** A ky outcome as the contract reports it: an `HTTPError` is its status and body, and the error as `raised`. */
 export async function report(sending: Promise<Response>): Promise<ContractResponse> {
   try {
     const response = await sending;
@@ -45,7 +45,7 @@ export async function report(sending: Promise<Response>): Promise<ContractRespon
           ? data
           : JSON.stringify(data ?? '')
         : await response.text();
-      return { status: response.status, body };
+      return { status: response.status, body, raised: error };
     }
     return { error };
   }

@@ -1,0 +1,102 @@
+import type { OAuthSession } from '@mcp-oauth/core';
+import type { SendStep } from '@mcp-oauth/core/adapter';
+import type { KyFetch } from './transport.js';
+
+/** Where a call's abort comes from, when not from its `Request` alone. */
+export interface CallSignals {
+  /** The call's own signal, to use instead of its `Request`'s (ky 1 shows it to hooks). */
+  readonly signal?: AbortSignal | undefined;
+  /** The caller's signal: while the call runs, it keeps the call's `Request` reachable. */
+  readonly holder?: AbortSignal | undefined;
+}
+
+/**
+ * A fetch for ky that carries each call out step by step as the session says: credentials, the
+ * authorization retry, every redirect hop. ky's `Request` is only read; the credentials go on
+ * copies, so no object ky keeps (its `Request`, an `HTTPError`) ever holds them. `timeout` bounds
+ * each send as ky bounds each attempt (ky's `TimeoutError`); a wait for a refresh or for the user
+ * is not a send, and is bounded by the session and the caller's signal instead.
+ */
+export function authorizedFetch(
+  session: OAuthSession,
+  fetch: KyFetch,
+  timeout: number | false,
+  signals: CallSignals = {},
+): KyFetch {
+  const run = async (request: Request, fetchInit: RequestInit | undefined, signal: AbortSignal) => {
+    const { method, url, redirect } = request;
+    const resource = await session.beginRequest({ method, url, redirect, signal });
+    // Read once, so that the retry and the redirect hops can send it again whatever it was.
+    const body = request.body === null ? null : await request.arrayBuffer();
+    const { cache, credentials, integrity, keepalive, mode, referrer, referrerPolicy } = request;
+    const options = { cache, credentials, integrity, keepalive, mode, referrer, referrerPolicy };
+    for (let step: SendStep = resource.first; ; ) {
+      const headers = new Headers(request.headers);
+      for (const name of step.removeHeaders) headers.delete(name);
+      for (const [name, value] of Object.entries(step.headers)) headers.set(name, value);
+      const payload = step.withBody ? body : null;
+      const init = { ...options, method: step.method, headers, redirect: step.redirect, body: payload };
+      // The signal goes in the options too: undici's `fetch` follows a `Request`'s own signal only
+      // while that `Request` is alive, and nothing keeps this one alive during the send.
+      const start = (sendSignal: AbortSignal) =>
+        fetch(new Request(step.url, { ...init, signal: sendSignal }), { ...fetchInit, signal: sendSignal });
+      const response = await send(start, signal, timeout, request);
+      const answer = { status: response.status, headers: response.headers };
+      const next = await resource
+        .respond({ ...answer, opaqueRedirect: response.type === 'opaqueredirect' })
+        .catch(async (error: unknown) => {
+          await discard(response);
+          throw error;
+        });
+      if (next.type === 'done') return response;
+      await discard(response);
+      step = next;
+    }
+  };
+  return (input, fetchInit) => {
+    const request = input as Request; // ky always calls its fetch with a `Request`
+    // A `Request`'s signal follows its source only while the `Request` is alive, and a call that
+    // waits on the user may be reachable from nothing else: the caller's signal holds it meanwhile.
+    const hold = () => request;
+    signals.holder?.addEventListener('abort', hold);
+    const done = () => signals.holder?.removeEventListener('abort', hold);
+    return run(request, fetchInit, signals.signal ?? request.signal).finally(done);
+  };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+type Start = (signal: AbortSignal) => Promise<Response>;
+
+/**
+ * One send, given up after `timeout` ms with ky's `TimeoutError`, as ky gives up an attempt:
+ * raced, so that a fetch which ignores its signal cannot hang the call. ky is loaded only then:
+ * its CommonJS users may run a Node that cannot `require` an ES module.
+ */
+async function send(start: Start, signal: AbortSignal, timeout: number | false, request: Request) {
+  if (timeout === false) return start(signal);
+  // Follows the call's signal (no `AbortSignal.any`: Node 20.0–20.2 lack it), and the timer.
+  const attempt = new AbortController();
+  if (signal.aborted) attempt.abort(signal.reason);
+  else signal.addEventListener('abort', () => attempt.abort(signal.reason), { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      attempt.abort();
+      reject(TIMED_OUT);
+    }, timeout);
+  });
+  try {
+    return await Promise.race([start(attempt.signal), expired]);
+  } catch (error) {
+    if (error !== TIMED_OUT) throw error;
+    const { TimeoutError } = await import('ky');
+    throw new TimeoutError(request);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => {});
+}
