@@ -44,7 +44,7 @@ const fetchLibrary: Library = {
     return () => fetchText(fetch, url, headers);
   },
   authorized(session, url) {
-    const authorizedFetch = withOAuthFetch(session);
+    const authorizedFetch = withOAuthFetch(fetch, session);
     return () => fetchText(authorizedFetch, url, JSON_HEADERS);
   },
 };

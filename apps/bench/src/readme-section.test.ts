@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { README_PATH, RESULTS_PATH, renderBenchmarkSection, replaceBenchmarkSection } from './readme-section.js';
+import {
+  README_PATH,
+  RESULTS_PATH,
+  renderBenchmarkSection,
+  replaceBenchmarkSection,
+} from './readme-section.js';
 
 it("the README's Benchmarks section is exactly what the committed results.json says", () => {
   const readme = readFileSync(README_PATH, 'utf8');

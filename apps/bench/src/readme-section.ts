@@ -11,7 +11,13 @@ interface Results {
   readonly startedAt: string;
   readonly mode: string;
   readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string };
-  readonly overhead?: ReadonlyArray<{ library: string; ratio: number; cpuRatio?: number; ratioMin?: number; ratioMax?: number }>;
+  readonly overhead?: ReadonlyArray<{
+    library: string;
+    ratio: number;
+    cpuRatio?: number;
+    ratioMin?: number;
+    ratioMax?: number;
+  }>;
   readonly storm?: ReadonlyArray<{
     client: string;
     scenario: string;
@@ -22,18 +28,46 @@ interface Results {
     drainMs: number;
     renewsAfterwards?: boolean;
   }>;
-  readonly roundTrips?: ReadonlyArray<{ client: string; cold: Record<string, number>; warm: Record<string, number>; warmExpired: Record<string, number> }>;
-  readonly bundle?: { readonly rows: ReadonlyArray<{ name: string; gzipBytes: number; typicalGzipBytes: number; ours: boolean }>; readonly entries?: ReadonlyArray<{ name: string; gzipBytes: number }> };
-  readonly memory?: ReadonlyArray<{ library: string; adapterAllocationPerRequest: number; bareAllocationPerRequest: number; adapterGrowthPerRequest: number; bareGrowthPerRequest: number }>;
+  readonly roundTrips?: ReadonlyArray<{
+    client: string;
+    cold: Record<string, number>;
+    warm: Record<string, number>;
+    warmExpired: Record<string, number>;
+  }>;
+  readonly bundle?: {
+    readonly rows: ReadonlyArray<{
+      name: string;
+      gzipBytes: number;
+      typicalGzipBytes: number;
+      ours: boolean;
+    }>;
+    readonly entries?: ReadonlyArray<{ name: string; gzipBytes: number }>;
+  };
+  readonly memory?: ReadonlyArray<{
+    library: string;
+    adapterAllocationPerRequest: number;
+    bareAllocationPerRequest: number;
+    adapterGrowthPerRequest: number;
+    bareGrowthPerRequest: number;
+  }>;
   readonly code?: { readonly adapterLines?: Readonly<Record<string, number>>; readonly rootExports?: number };
-  readonly fleet?: ReadonlyArray<{ scenario: string; processes?: number; callsPerProcess?: number; refreshes?: number; tokenRequests?: number; failures?: number; drainMs?: number }>;
+  readonly fleet?: ReadonlyArray<{
+    scenario: string;
+    processes?: number;
+    callsPerProcess?: number;
+    refreshes?: number;
+    tokenRequests?: number;
+    failures?: number;
+    drainMs?: number;
+  }>;
 }
 
 const HEADING = '## Benchmarks';
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const ms = (value: number) => `${Math.round(value).toLocaleString('en-US')} ms`;
-const sum = (counts: Record<string, number>) => Object.values(counts).reduce((total, count) => total + count, 0);
+const sum = (counts: Record<string, number>) =>
+  Object.values(counts).reduce((total, count) => total + count, 0);
 
 export function renderBenchmarkSection(results: Results): string {
   const lines: string[] = [
@@ -46,10 +80,18 @@ export function renderBenchmarkSection(results: Results): string {
     '',
   ];
   if (results.storm !== undefined) {
-    lines.push(`**Refresh storm** (${results.storm[0]?.concurrency ?? 0} concurrent requests, median round):`, '');
-    lines.push('| client | scenario | token requests | failed calls | prompts | drained in |', '| --- | --- | --- | --- | --- | --- |');
+    lines.push(
+      `**Refresh storm** (${results.storm[0]?.concurrency ?? 0} concurrent requests, median round):`,
+      '',
+    );
+    lines.push(
+      '| client | scenario | token requests | failed calls | prompts | drained in |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
     for (const row of results.storm) {
-      lines.push(`| ${row.client} | ${row.scenario} | ${row.tokenRequests} | ${row.failures} | ${row.prompts} | ${ms(row.drainMs)} |`);
+      lines.push(
+        `| ${row.client} | ${row.scenario} | ${row.tokenRequests} | ${row.failures} | ${row.prompts} | ${ms(row.drainMs)} |`,
+      );
     }
     lines.push(
       '',
@@ -68,10 +110,17 @@ export function renderBenchmarkSection(results: Results): string {
     lines.push('');
   }
   if (results.overhead !== undefined) {
-    lines.push('**Overhead** with a cached token, adapter/bare library, measured interleaved (target ≥ 0.97):', '');
-    lines.push('| library | throughput ratio (median) | spread | CPU ratio | target met |', '| --- | --- | --- | --- | --- |');
+    lines.push(
+      '**Overhead** with a cached token, adapter/bare library, measured interleaved (target ≥ 0.97):',
+      '',
+    );
+    lines.push(
+      '| library | throughput ratio (median) | spread | CPU ratio | target met |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const row of results.overhead) {
-      const spread = row.ratioMin === undefined ? '' : `${row.ratioMin.toFixed(2)}–${(row.ratioMax ?? 0).toFixed(2)}`;
+      const spread =
+        row.ratioMin === undefined ? '' : `${row.ratioMin.toFixed(2)}–${(row.ratioMax ?? 0).toFixed(2)}`;
       lines.push(
         `| ${row.library} | ${row.ratio.toFixed(3)} | ${spread} | ${row.cpuRatio === undefined ? '' : row.cpuRatio.toFixed(3)} | ${row.ratio >= 0.97 ? 'yes' : 'no'} |`,
       );
@@ -80,7 +129,10 @@ export function renderBenchmarkSection(results: Results): string {
   }
   if (results.memory !== undefined) {
     lines.push('**Memory** per request (bytes allocated; heap growth after the run):', '');
-    lines.push('| library | adapter allocated | bare allocated | adapter growth | bare growth |', '| --- | --- | --- | --- | --- |');
+    lines.push(
+      '| library | adapter allocated | bare allocated | adapter growth | bare growth |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const row of results.memory) {
       lines.push(
         `| ${row.library} | ${Math.round(row.adapterAllocationPerRequest)} | ${Math.round(row.bareAllocationPerRequest)} | ${Math.round(row.adapterGrowthPerRequest)} | ${Math.round(row.bareGrowthPerRequest)} |`,
@@ -94,7 +146,8 @@ export function renderBenchmarkSection(results: Results): string {
     for (const row of results.bundle.rows) {
       lines.push(`| ${row.name} | ${kb(row.gzipBytes)} | ${kb(row.typicalGzipBytes)} |`);
     }
-    for (const entry of results.bundle.entries ?? []) lines.push(`| entry \`${entry.name}\` | ${kb(entry.gzipBytes)} | |`);
+    for (const entry of results.bundle.entries ?? [])
+      lines.push(`| entry \`${entry.name}\` | ${kb(entry.gzipBytes)} | |`);
     lines.push('');
   }
   if (results.code !== undefined) {
@@ -110,7 +163,9 @@ export function renderBenchmarkSection(results: Results): string {
     lines.push('**Fleet** (several processes sharing one grant):', '');
     lines.push('| scenario | token requests | failed calls | drained in |', '| --- | --- | --- | --- |');
     for (const row of results.fleet) {
-      lines.push(`| ${row.scenario} | ${row.tokenRequests ?? row.refreshes ?? ''} | ${row.failures ?? ''} | ${row.drainMs === undefined ? '' : ms(row.drainMs)} |`);
+      lines.push(
+        `| ${row.scenario} | ${row.tokenRequests ?? row.refreshes ?? ''} | ${row.failures ?? ''} | ${row.drainMs === undefined ? '' : ms(row.drainMs)} |`,
+      );
     }
     lines.push('');
   }
