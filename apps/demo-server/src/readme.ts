@@ -1,19 +1,24 @@
 /**
- * README examples, run against the demo server: the code of a README's ts blocks becomes a module
+ * README examples, run against the demo server (or another MCP server on loopback): the code of a README's ts blocks becomes a module
  * whose example URLs point at the demo, whose browser step is played headlessly, and whose exports
  * the test then checks. Only URLs and the browser change; everything else runs as written.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { DemoServer } from './start.js';
+
+/** Where an example's URLs point: a demo server, or another MCP server on loopback. */
+export interface ExampleServer {
+  readonly mcpUrl: string;
+  readonly issuer?: string;
+}
 
 export interface ExampleRunOptions {
   /**
-   * Where the example's URLs point: `https://mcp.example.com/mcp` (and that origin) becomes the
-   * demo's MCP URL, `https://auth.example.com` its issuer.
+   * `https://mcp.example.com/mcp` (and that origin) becomes the server's MCP URL,
+   * `https://auth.example.com` its issuer. Without it, the example's URLs stay.
    */
-  readonly demo: DemoServer;
+  readonly server?: ExampleServer;
   /**
    * The package whose dependencies the example imports: the module is written to its
    * `.readme-run/` directory (ignored by git), so that its imports resolve as the package's do.
@@ -40,27 +45,33 @@ export function prepareExample(code: string, options: Omit<ExampleRunOptions, 'p
     if (!prepared.includes(from)) throw new Error(`the example does not contain ${JSON.stringify(from)}`);
     prepared = prepared.replaceAll(from, to);
   }
-  const mcpUrl = new URL(options.demo.mcpUrl);
-  prepared = prepared
-    .replaceAll('https://mcp.example.com/mcp', mcpUrl.href)
-    .replaceAll('https://mcp.example.com', mcpUrl.origin)
-    .replaceAll('https://auth.example.com', options.demo.issuer)
+  const { server } = options;
+  if (server !== undefined) {
+    const mcpUrl = new URL(server.mcpUrl);
+    prepared = prepared
+      .replaceAll('https://mcp.example.com/mcp', mcpUrl.href)
+      .replaceAll('https://mcp.example.com', mcpUrl.origin);
+    if (server.issuer !== undefined)
+      prepared = prepared.replaceAll('https://auth.example.com', server.issuer);
+  }
+  const left = /https?:\/\/[\w.-]*\.example(?:\.com)?\b/i.exec(prepared);
+  if (left !== null) throw new Error(`the example still names ${left[0]}: replace it`);
+  const headless = prepared
     .replace(
       /\bcreateLoopbackAuthorizationHandler\((\{[^()]*\})?\)/g,
       (_, argument: string | undefined) =>
         `createLoopbackAuthorizationHandler({ ...${argument ?? '{}'}, open: __approveAuthorization })`,
     )
     .replace(/\bopenBrowser\(/g, '__approveAuthorization(');
-  const left = /https?:\/\/[\w.-]*\.example(?:\.com)?\b/i.exec(prepared);
-  if (left !== null) throw new Error(`the example still names ${left[0]}: replace it`);
-  return `import { approveAuthorization as __approveAuthorization } from '@mcp-oauth/demo-server';\n${prepared}`;
+  if (headless === prepared) return prepared;
+  return `import { approveAuthorization as __approveAuthorization } from '@mcp-oauth/demo-server';\n${headless}`;
 }
 
 let runs = 0;
 
 /**
  * Runs README code as an ES module (see {@link prepareExample}) and resolves with its exports.
- * The package must have `@mcp-oauth/demo-server` among its dependencies.
+ * An example that opens a browser needs `@mcp-oauth/demo-server` among the package's dependencies.
  */
 export async function runExample<Exports = Record<string, unknown>>(
   code: string,
