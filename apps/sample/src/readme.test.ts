@@ -47,7 +47,8 @@ describe('root README, "Use it in your stack"', () => {
     /** The JSON-RPC message of an answer that is JSON or an SSE stream. */
     const message = (body: string) =>
       JSON.parse(/^data: ?(.*)$/m.exec(body)?.[1] ?? body) as { id: number; result: Record<string, unknown> };
-    const toolNames = (result: unknown) => (result as { tools: Array<{ name: string }> }).tools.map((t) => t.name);
+    const toolNames = (result: unknown) =>
+      (result as { tools: Array<{ name: string }> }).tools.map((t) => t.name);
     /** What each snippet got from the server: the tools it listed, or the server it initialized. */
     const answers: Record<AdapterName, (exports: Exports) => string[]> = {
       fetch: ({ tools }) => toolNames({ tools }),
@@ -56,27 +57,30 @@ describe('root README, "Use it in your stack"', () => {
       got: ({ body }) => [String(message(body as string).result.protocolVersion)],
     };
 
-    it.each(ADAPTER_NAMES)('%s: discovers, registers, authorizes in the "browser", then gets its answer', async (adapter) => {
-      const before = demo.stats();
-      const exports = await runExample<Exports>(read(`./readme/${adapter}.example.ts`), {
-        demo,
-        packageDirectory: new URL('../', import.meta.url),
-      });
-      try {
-        const answer = answers[adapter](exports);
-        if (adapter === 'got') expect(answer).toEqual([expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/)]);
-        else expect(answer).toContain(ECHO_TOOL);
-        const after = demo.stats();
-        const delta = (name: keyof DemoServerStats) => after[name] - before[name];
-        // A 401 first, then a client of its own registered, one consent (played headlessly), one
-        // authorization code redeemed.
-        expect([delta('registration'), delta('authorize') > 0, delta('token')]).toEqual([1, true, 1]);
-        expect(delta('mcp')).toBeGreaterThanOrEqual(2);
-      } finally {
-        await (exports.client as { close(): Promise<void> } | undefined)?.close();
-        await (exports.loopback as { close(): Promise<void> } | undefined)?.close();
-      }
-    });
+    it.each(ADAPTER_NAMES)(
+      '%s: discovers, registers, authorizes in the "browser", then gets its answer',
+      async (adapter) => {
+        const before = demo.stats();
+        const exports = await runExample<Exports>(read(`./readme/${adapter}.example.ts`), {
+          server: demo,
+          packageDirectory: new URL('../', import.meta.url),
+        });
+        try {
+          const answer = answers[adapter](exports);
+          if (adapter === 'got') expect(answer).toEqual([expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/)]);
+          else expect(answer).toContain(ECHO_TOOL);
+          const after = demo.stats();
+          const delta = (name: keyof DemoServerStats) => after[name] - before[name];
+          // A 401 first, then a client of its own registered, one consent (played headlessly), one
+          // authorization code redeemed.
+          expect([delta('registration'), delta('authorize') > 0, delta('token')]).toEqual([1, true, 1]);
+          expect(delta('mcp')).toBeGreaterThanOrEqual(2);
+        } finally {
+          await (exports.client as { close(): Promise<void> } | undefined)?.close();
+          await (exports.loopback as { close(): Promise<void> } | undefined)?.close();
+        }
+      },
+    );
   });
 });
 
