@@ -1,5 +1,6 @@
 // packages/core/README.md's ID-JAG block, verbatim. Typechecked with the sample; core-readme.test.ts
-// keeps it equal to the README and runs it. The declarations are what the README leaves to the reader.
+// keeps it equal to the README; apps/conformance-client/src/readme-enterprise.test.ts runs it against
+// the conformance suite's IdP. The declarations are what the README leaves to the reader.
 import type { OAuthHttpClient } from '@mcp-oauth/core';
 
 declare const httpClient: OAuthHttpClient;

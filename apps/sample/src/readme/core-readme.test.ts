@@ -1,7 +1,8 @@
 /**
  * packages/core/README.md's examples, typechecked (readme/core*.example.ts, with the sample) and run
  * against the demo server (the MCP SDK's server behind oidc-provider). They live here, not in core,
- * because they use @mcp-oauth/fetch and @mcp-oauth/node, which depend on core.
+ * because they use @mcp-oauth/fetch and @mcp-oauth/node, which depend on core. The ID-JAG block
+ * needs an identity provider: apps/conformance-client runs it against the conformance suite's.
  */
 import { readFileSync } from 'node:fs';
 import {
