@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
+  // The README's example imports the package by name, as the README does: run it on the sources.
+  resolve: { alias: { '@mcp-oauth/axios': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     name: 'axios',
     include: ['src/**/*.test.ts'],

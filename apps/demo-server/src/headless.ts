@@ -61,6 +61,26 @@ export async function followAuthorization(
   throw new Error('the authorization server redirected too many times');
 }
 
+/**
+ * The browser's whole round trip in a headless run: {@link followAuthorization}, then a visit to
+ * the redirect URI it ended on, as the browser would make, which hands the code to the client's
+ * loopback callback server (`createLoopbackAuthorizationHandler({ open: approveAuthorization })`
+ * from `@mcp-oauth/node`). The redirect URI must be on loopback. Throws unless its page answers
+ * 200, so a callback nobody waits for fails the run instead of leaving it waiting.
+ */
+export async function approveAuthorization(
+  authorizationUrl: string,
+  options: FollowAuthorizationOptions = {},
+): Promise<void> {
+  const redirect = new URL(await followAuthorization(authorizationUrl, options));
+  if (redirect.protocol !== 'http:' || !['127.0.0.1', '[::1]', 'localhost'].includes(redirect.hostname)) {
+    throw new Error('the authorization server redirected to a redirect URI that is not on loopback');
+  }
+  const response = await fetch(redirect, { redirect: 'manual', signal: options.signal ?? null });
+  await response.body?.cancel();
+  if (response.status !== 200) throw new Error(`the redirect URI answered HTTP ${response.status}`);
+}
+
 export interface DeviceDecisionOptions {
   /** `approve` confirms the code (and consent, with `autoApprove`); `deny` aborts at the confirmation page. */
   readonly decision?: 'approve' | 'deny';

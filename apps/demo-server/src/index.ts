@@ -1,4 +1,5 @@
 export {
+  approveAuthorization,
   type DeviceDecisionOptions,
   decideDeviceAuthorization,
   type FollowAuthorizationOptions,

@@ -1,6 +1,8 @@
 // Every ```ts block of README.md, verbatim (readme.test.ts checks they match), so that
-// `tsc -p tsconfig.test.json` typechecks the README. Only the declarations below are extra.
-declare const dispatcher: object;
+// `tsc -p tsconfig.test.json` typechecks the README, and readme.test.ts runs it against the demo
+// server. Only the declarations and the export below are extra: the test provides the names.
+import type { OAuthSession } from '@mcp-oauth/core';
+
 declare const otherSession: OAuthSession;
 declare const clientSecret: string;
 
@@ -14,11 +16,9 @@ const authorizedFetch = withOAuth(fetch, {
   authorizationHandler: loopback.handler,
 });
 
-const response = await authorizedFetch('https://mcp.example.com/mcp', {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-  body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-});
+const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+const response = await authorizedFetch('https://mcp.example.com/mcp', { method: 'POST', headers, body });
 const session = authorizedFetch.oauthSession; // for status, sign-out, …
 
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -27,24 +27,21 @@ const transport = new StreamableHTTPClientTransport(new URL('https://mcp.example
   fetch: withOAuth(fetch, session),
 });
 
-import { OAuthSession } from '@mcp-oauth/core';
-import { createFetchHttpClient } from '@mcp-oauth/fetch';
+import { createEnvironmentProxyFetch } from '@mcp-oauth/node';
 
-const proxiedFetch: typeof fetch = (input, init) => fetch(input, { ...init, dispatcher } as RequestInit);
-const proxiedSession = new OAuthSession({
+const proxiedFetch = createEnvironmentProxyFetch(); // the global fetch when no proxy is named
+const authorizedProxiedFetch = withOAuth(proxiedFetch, {
   serverUrl: 'https://mcp.example.com/mcp',
-  httpClient: createFetchHttpClient(proxiedFetch),
+  client: { clientName: 'My MCP client', redirectUris: [loopback.redirectUri] },
   authorizationHandler: loopback.handler,
 });
-const authorizedProxiedFetch = withOAuth(proxiedFetch, proxiedSession);
 
 const fetchForBoth = withOAuth(withOAuth(fetch, session), otherSession);
 
-const machineSession = new OAuthSession({
+const machineFetch = withOAuth(fetch, {
   serverUrl: 'https://mcp.example.com/mcp',
-  httpClient: createFetchHttpClient(),
   grant: { type: 'client_credentials' },
   client: { preRegistered: [{ issuer: 'https://auth.example.com', clientId: 'ci', clientSecret }] },
 });
 
-export { authorizedProxiedFetch, fetchForBoth, machineSession, response, transport };
+export { authorizedProxiedFetch, fetchForBoth, loopback, machineFetch, response, session, transport };

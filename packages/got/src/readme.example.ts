@@ -1,22 +1,23 @@
 // Every ```ts block of README.md, verbatim (readme.test.ts checks they match), so that
 // `tsc -p tsconfig.test.json` typechecks the README, and readme.test.ts runs it against real MCP
-// servers. Only the declarations below are extra: the test provides them at run time.
+// servers. Only the declarations and the export below are extra: the test provides the names.
 import type { OAuthSession } from '@mcp-oauth/core';
 
-declare function openBrowserAndWaitForRedirect(url: string): Promise<string>;
 declare const proxyAgent: import('node:https').Agent;
 declare const clientSecret: string;
 declare const githubSession: OAuthSession;
 declare const linearSession: OAuthSession;
 
 import { withOAuth } from '@mcp-oauth/got';
+import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';
 import got from 'got';
 
-const serverUrl = process.env.MCP_SERVER_URL ?? 'https://mcp.example.com/mcp';
+const serverUrl = 'https://mcp.example.com/mcp';
+const loopback = await createLoopbackAuthorizationHandler(); // opens the browser, waits on 127.0.0.1
 const mcp = withOAuth(got.extend({ headers: { accept: 'application/json, text/event-stream' } }), {
   serverUrl,
-  client: { clientName: 'My MCP client', redirectUris: ['http://127.0.0.1:33418/callback'] },
-  authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
+  client: { clientName: 'My MCP client', redirectUris: [loopback.redirectUri] },
+  authorizationHandler: loopback.handler,
 });
 
 const clientInfo = { name: 'my-client', version: '1.0.0' };
@@ -41,7 +42,8 @@ async function rpc(method: string, params: object, headers: Record<string, strin
 
 const proxied = withOAuth(got.extend({ agent: { https: proxyAgent } }), {
   serverUrl: 'https://mcp.example.com/mcp',
-  authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
+  client: { clientName: 'My MCP client', redirectUris: [loopback.redirectUri] },
+  authorizationHandler: loopback.handler,
 });
 
 const [github, linear] = [githubSession, linearSession].map((session) => withOAuth(got, session));
@@ -52,4 +54,4 @@ const machine = withOAuth(got, {
   client: { preRegistered: [{ issuer: 'https://auth.example.com', clientId: 'ci', clientSecret }] },
 });
 
-export { github, linear, machine, proxied, tools };
+export { github, linear, loopback, machine, proxied, tools };

@@ -8,8 +8,11 @@ export const session = new OAuthSession({
   httpClient,
   client: { clientName: 'My CLI', redirectUris: [callbacks.redirectUri] },
   stores: createFileStores(), // ~/.config/mcp-oauth, shared by all of the user's processes
-  authorizationHandler: async ({ authorizationUrl, state, signal }) => {
-    await openBrowser(authorizationUrl); // prints the URL instead when there is no desktop
-    return callbacks.waitForCallback({ state, signal });
+  authorizationHandler: ({ authorizationUrl, state, signal }) => {
+    const callback = callbacks.waitForCallback({ state, signal }); // first: the browser may be quick
+    return openBrowser(authorizationUrl).then(() => callback); // prints the URL when there is no desktop
   },
 });
+
+// ---- end of the README example
+export { callbacks };

@@ -1,13 +1,16 @@
 /**
  * The README's example, typechecked (it is src/readme.example.ts, under tsconfig.test.json) and
  * run: two copies of it, as two workers would, against a real Redis, the demo's authorization
- * server (rotating refresh tokens) and a resource server that verifies each token.
+ * server (rotating refresh tokens) and a resource server that verifies each token; then once more
+ * as the MCP SDK client's fetch against the demo's MCP server (the SDK's own).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { OAuthSession, type StoredTokens, tokenKey } from '@mcp-oauth/core';
-import { followAuthorization } from '@mcp-oauth/demo-server';
+import { ECHO_TOOL, followAuthorization } from '@mcp-oauth/demo-server';
 import { createFetchHttpClient } from '@mcp-oauth/fetch';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createRedisStores } from './index.js';
 import { connect, type TestClient } from './test-utils/fixtures.js';
@@ -99,4 +102,33 @@ it('runs: two workers share the grant someone signed in with, and one refresh wh
       expect(value).not.toContain(secret);
     }
   }
+});
+
+it('runs against the MCP SDK server: mcpFetch as the SDK transport’s fetch, on the grant in Redis', async () => {
+  // The demo's own MCP server (the SDK's Streamable HTTP server), as the README suggests using it.
+  vi.stubEnv('MCP_SERVER_URL', servers.demo.mcpUrl);
+  const key = { id: 'k1', key: Buffer.from(process.env.TOKEN_KEY!, 'base64') };
+  const login = new OAuthSession({
+    serverUrl: servers.demo.mcpUrl,
+    httpClient: createFetchHttpClient(),
+    client: { clientName: 'My gateway', redirectUris: ['http://127.0.0.1:33418/callback'] },
+    stores: createRedisStores({ client: redis, prefix: 'my-gateway', encryption: { keys: [key] } }),
+    authorizationHandler: ({ authorizationUrl }) => followAuthorization(authorizationUrl),
+  });
+  await login.authorize();
+
+  vi.resetModules();
+  const worker = (await import('./readme.example.js')) as Example;
+  examples.push(worker);
+  servers.resetCounts();
+  const client = new Client({ name: 'worker', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(servers.demo.mcpUrl), { fetch: worker.mcpFetch }),
+  );
+  try {
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain(ECHO_TOOL);
+  } finally {
+    await client.close();
+  }
+  expect(servers.tokenResponses()).toEqual([]); // the worker used the tokens in Redis: no sign-in, no refresh
 });

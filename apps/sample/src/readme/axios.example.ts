@@ -1,5 +1,5 @@
 // The root README's "Use it in your stack" snippets, verbatim: the shared setup, then the axios one.
-// Typechecked with the sample (never run); readme.test.ts keeps them equal to the README.
+// Typechecked with the sample; readme.test.ts keeps them equal to the README and runs them.
 import { OAuthSession } from '@mcp-oauth/core';
 import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';
 
@@ -23,4 +23,4 @@ const { data } = await mcp.post(serverUrl, { jsonrpc: '2.0', id: 1, method: 'too
 const session = mcp.oauthSession;
 const built = session instanceof OAuthSession;
 
-export { built, data, session };
+export { built, data, loopback, session };

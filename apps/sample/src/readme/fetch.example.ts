@@ -1,5 +1,5 @@
 // The root README's "Use it in your stack" snippets, verbatim: the shared setup, then the fetch one.
-// Typechecked with the sample (never run); readme.test.ts keeps them equal to the README.
+// Typechecked with the sample; readme.test.ts keeps them equal to the README and runs them.
 import { OAuthSession } from '@mcp-oauth/core';
 import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';
 
@@ -11,14 +11,14 @@ const options = {
   authorizationHandler: loopback.handler,
 };
 
-import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
+import { withOAuth } from '@mcp-oauth/fetch';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-const session = new OAuthSession({ ...options, httpClient: createFetchHttpClient() });
-const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withOAuth(fetch, session) });
+const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withOAuth(fetch, options) });
 const client = new Client({ name: 'my-client', version: '1.0.0' });
 await client.connect(transport);
 const { tools } = await client.listTools();
 
-export { tools };
+// The shared setup imports OAuthSession for the snippets that build one; this one passes options.
+export { client, loopback, OAuthSession, tools };

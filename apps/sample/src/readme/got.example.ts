@@ -1,5 +1,5 @@
 // The root README's "Use it in your stack" snippets, verbatim: the shared setup, then the got one.
-// Typechecked with the sample (never run); readme.test.ts keeps them equal to the README.
+// Typechecked with the sample; readme.test.ts keeps them equal to the README and runs them.
 import { OAuthSession } from '@mcp-oauth/core';
 import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';
 
@@ -21,4 +21,4 @@ const params = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { 
 const { body } = await mcp.post(serverUrl, { json: { jsonrpc: '2.0', id: 1, method: 'initialize', params } });
 
 // The shared setup imports OAuthSession for the snippets that build one; this one passes options.
-export { body, OAuthSession };
+export { body, loopback, OAuthSession };

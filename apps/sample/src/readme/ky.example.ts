@@ -1,5 +1,5 @@
 // The root README's "Use it in your stack" snippets, verbatim: the shared setup, then the ky one.
-// Typechecked with the sample (never run); readme.test.ts keeps them equal to the README.
+// Typechecked with the sample; readme.test.ts keeps them equal to the README and runs them.
 import { OAuthSession } from '@mcp-oauth/core';
 import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';
 
