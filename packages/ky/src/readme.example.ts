@@ -1,20 +1,20 @@
 // Every ```ts block of README.md, verbatim (readme.test.ts checks they match), so that
 // `tsc -p tsconfig.test.json` typechecks the README. Only the declarations below are extra.
-declare function openBrowserAndWaitForRedirect(url: string): Promise<string>;
 declare const dispatcher: object;
 declare const clientSecret: string;
 
 import { withOAuth } from '@mcp-oauth/ky';
+import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';
 import ky from 'ky';
 
+const loopback = await createLoopbackAuthorizationHandler(); // opens the browser, waits on 127.0.0.1
 const mcp = withOAuth(ky.create({ headers: { accept: 'application/json, text/event-stream' } }), {
   serverUrl: 'https://mcp.example.com/mcp',
-  client: { clientName: 'My MCP client', redirectUris: ['http://127.0.0.1:33418/callback'] },
-  authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
+  client: { clientName: 'My MCP client', redirectUris: [loopback.redirectUri] },
+  authorizationHandler: loopback.handler,
 });
 
-const clientInfo = { name: 'my-client', version: '1.0.0' };
-const params = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo };
+const params = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'me', version: '1' } };
 const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params };
 const response = await mcp.post('https://mcp.example.com/mcp', { json: initialize });
 const [initialized] = await messagesOf(response); // JSON or SSE: see "How do I…?"
@@ -45,12 +45,14 @@ const [tools] = await messagesOf(listed);
 const proxied = ky.create({ fetch: (input, init) => fetch(input, { ...init, dispatcher } as RequestInit) });
 const proxiedMcp = withOAuth(proxied, {
   serverUrl: 'https://mcp.example.com/mcp',
-  authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
+  client: { redirectUris: [loopback.redirectUri] },
+  authorizationHandler: loopback.handler,
 });
 
 const slow = withOAuth(ky.create({ timeout: 120_000 }), {
   serverUrl: 'https://mcp.example.com/mcp',
-  authorizationHandler: ({ authorizationUrl }) => openBrowserAndWaitForRedirect(authorizationUrl),
+  client: { redirectUris: [loopback.redirectUri] },
+  authorizationHandler: loopback.handler,
 });
 const fast = withOAuth(ky.create({ timeout: 5_000 }), slow.oauthSession);
 

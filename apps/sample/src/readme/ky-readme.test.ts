@@ -26,6 +26,7 @@ function compile(
   const imports = /^import .*;\n/gm;
   expect(code.match(imports)).toEqual([
     "import { withOAuth } from '@mcp-oauth/ky';\n",
+    "import { createLoopbackAuthorizationHandler } from '@mcp-oauth/node';\n",
     "import ky from 'ky';\n",
   ]);
   const source = `${code.replace(imports, '').replaceAll("'https://mcp.example.com/mcp'", JSON.stringify(serverUrl))}
@@ -34,12 +35,17 @@ return { initialized, tools };`;
   const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
     ...parameters: string[]
   ) => (...values: unknown[]) => Promise<Record<string, unknown>>;
-  return new AsyncFunction('withOAuth', 'ky', 'openBrowserAndWaitForRedirect', body);
+  return new AsyncFunction('withOAuth', 'ky', 'createLoopbackAuthorizationHandler', body);
 }
 
 async function runExample(serverUrl: string, approve: (authorizationUrl: string) => Promise<string>) {
   const run = compile(blocks.slice(0, 3).join('\n'), serverUrl);
-  const { initialized, tools } = await run(withOAuth, ky, approve);
+  // The browser is played headlessly: the handler brings back where the authorization server redirected.
+  const loopback = async () => ({
+    redirectUri: 'http://127.0.0.1:9/callback',
+    handler: ({ authorizationUrl }: { authorizationUrl: string }) => approve(authorizationUrl),
+  });
+  const { initialized, tools } = await run(withOAuth, ky, loopback);
   expect(initialized).toMatchObject({
     jsonrpc: '2.0',
     id: 1,
