@@ -83,7 +83,9 @@ describe('pnpm bench --smoke', () => {
       expect(row.gzipBytes).toBeGreaterThan(0);
       expect(row.gzipBytes).toBeLessThan(row.minifiedBytes);
     }
-    expect(results.bundle?.coreContributors.some((each) => each.module.startsWith('src/session/'))).toBe(true);
+    expect(results.bundle?.coreContributors.some((each) => each.module.startsWith('src/session/'))).toBe(
+      true,
+    );
   });
 
   it('reads the heap of every adapter after forced GC', () => {
