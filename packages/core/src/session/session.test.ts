@@ -960,3 +960,28 @@ describe('OAuthSession: private networks', () => {
     await expect(new OAuthSession(options).getAccessToken()).rejects.toMatchObject({ code: 'store_failed' });
   });
 });
+
+describe('OAuthSession: shared stores, staggered expiries', () => {
+  it('an idle session adopts the rotated refresh token another session stored, whatever its expiry', async () => {
+    const stores = createMemoryStores();
+    const { server, session: first } = setup({ accessTokenLifetime: 60 }, { stores });
+    await call(first, server);
+    const second = new OAuthSession({
+      serverUrl: server.resourceUrl,
+      httpClient: server.http,
+      client: { clientName: 'test client', redirectUris: [REDIRECT] },
+      stores,
+      clock: () => server.now,
+    });
+    await call(second, server); // loads the same record; both hold refresh-SECRET-2 in memory
+    server.now += 45_000; // within the skew: the first session renews and rotates
+    await call(first, server);
+    server.now += 45_000; // the stored record is now near expiry too; the second session still holds the old one
+    server.http.requests.length = 0;
+    const response = await call(second, server);
+    expect(response.status).toBe(200);
+    const refreshes = server.http.requests.filter((request) => request.form?.grant_type === 'refresh_token');
+    // It refreshed with the token the first session stored, never with the rotated-away one.
+    expect(refreshes.map((request) => request.form!.refresh_token)).toEqual(['refresh-SECRET-3']);
+  });
+});
