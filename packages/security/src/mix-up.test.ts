@@ -226,3 +226,61 @@ describe('mix-up: the authorization server changes between discovery and refresh
     expect(s.tokenRequests('refresh_token')).toHaveLength(0);
   });
 });
+
+describe('mix-up without RFC 9207 (issue 11, second round)', () => {
+  it("an attacker's metadata pointing at the honest authorization endpoint with protocol parameters → metadata_invalid, the user is never sent there", async () => {
+    const s = await start();
+    s.resource.route(
+      'GET',
+      PRM_PATH,
+      json(200, { ...s.protectedResourceMetadata(), authorization_servers: [s.other.origin] }),
+    );
+    s.playAuthorizationServer(s.other, 'o');
+    // The attacker's metadata: the honest authorization endpoint, steered with the honest client's id.
+    s.other.route(
+      'GET',
+      AS_METADATA_PATH,
+      json(200, {
+        ...authorizationServerMetadataFor(s.other.origin),
+        authorization_endpoint: `${s.authorizationServer.url('/authorize')}?client_id=honest-client&redirect_uri=x`,
+      }),
+    );
+    const error = await rejection(s.fetchFor(s.session())(s.mcpUrl));
+    expectOAuthError(error, 'metadata_invalid', s.logger, s.wireSecrets());
+    expect(s.authorizationServer.connections).toBe(0);
+    expect(s.other.requestsTo('/token')).toHaveLength(0);
+  });
+
+  it("a code the honest server sent to its own redirect URI is refused by the attacker's pending authorization → state_mismatch, no token request", async () => {
+    const s = await start();
+    s.resource.route(
+      'GET',
+      PRM_PATH,
+      json(200, { ...s.protectedResourceMetadata(), authorization_servers: [s.other.origin] }),
+    );
+    s.playAuthorizationServer(s.other, 'o');
+    // The user's browser ends at the honest server's per-issuer redirect URI, with no `iss`.
+    const session = s.session({
+      authorizationHandler: async ({ authorizationUrl, state }) => {
+        const pending = new URL(authorizationUrl);
+        const redirect = new URL(pending.searchParams.get('redirect_uri')!);
+        // Another authorization server's URI on the same loopback server: `/callback/as-<other tag>`.
+        redirect.pathname = '/callback/as-honest';
+        redirect.searchParams.set('code', 'honest-code-SECRET');
+        redirect.searchParams.set('state', state);
+        return redirect.href;
+      },
+    });
+    s.other.route(
+      'GET',
+      AS_METADATA_PATH,
+      json(200, {
+        ...authorizationServerMetadataFor(s.other.origin),
+        authorization_response_iss_parameter_supported: false,
+      }),
+    );
+    const error = await rejection(s.fetchFor(session)(s.mcpUrl));
+    expectOAuthError(error, 'state_mismatch', s.logger, s.wireSecrets());
+    expect(s.other.requestsTo('/token')).toHaveLength(0);
+  });
+});
