@@ -9,19 +9,14 @@
  * - `pollDeviceAuthorization`: the polling loop over the injected client, with an injectable
  *   sleep and clock so that it can be driven without waiting.
  */
-import { applyClientAuthentication, type ClientAuthentication } from './client-auth.js';
+import type { ClientAuthentication } from './client-auth.js';
 import { isOAuthClientError, type OAuthClientError, oauthError } from './errors.js';
-import {
-  formEncode,
-  type HttpContext,
-  type OAuthHttpResponse,
-  parseJsonObject,
-  sendRequest,
-} from './http.js';
+import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
 import {
   type DpopProofSource,
   oauthErrorResponse,
   parseTokenResponse,
+  formRequest,
   postTokenRequest,
   readOAuthErrorCode,
 } from './token.js';
@@ -102,33 +97,19 @@ export async function buildDeviceAuthorizationRequest(
   if (tryParseUrl(input.endpoint) === undefined) {
     throw oauthError('invalid_options', 'device authorization endpoint must be an absolute URL');
   }
-  const parameters: Record<string, string> = {};
   const scope = (input.scopes ?? []).filter((item) => item.length > 0).join(' ');
-  if (scope !== '') parameters.scope = scope;
-  if (input.resource !== undefined) parameters.resource = requireValue(input.resource, 'resource');
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
-  };
-  await applyClientAuthentication(
+  return formRequest(
+    input.endpoint,
+    {
+      scope: scope || undefined,
+      resource: input.resource === undefined ? undefined : requireValue(input.resource, 'resource'),
+    },
     input.client,
-    { parameters, headers },
     // A private_key_jwt assertion is addressed like one for the token endpoint (issuer by default).
     { issuer: input.issuer, tokenEndpoint: input.endpoint, now: input.now },
+    {},
+    input.extraParameters,
   );
-  for (const [name, value] of Object.entries(input.extraParameters ?? {})) {
-    if (Object.hasOwn(parameters, name)) {
-      throw oauthError(
-        'invalid_options',
-        `extra device authorization parameter "${name}" is set by the engine`,
-      );
-    }
-    if (typeof value !== 'string') {
-      throw oauthError('invalid_options', `extra device authorization parameter "${name}" must be a string`);
-    }
-    parameters[name] = value;
-  }
-  return { url: input.endpoint, headers, body: formEncode(parameters) };
 }
 
 // ---------------------------------------------------------------- the device authorization response

@@ -15,8 +15,14 @@
  * the authorization server's endpoints against its issuer.
  * Messages and log lines carry redacted URLs only, never a response body.
  */
-import { isOAuthClientError, type OAuthClientError, oauthError } from './errors.js';
-import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
+import {
+  invalidField,
+  invalidOption,
+  isOAuthClientError,
+  type OAuthClientError,
+  oauthError,
+} from './errors.js';
+import { type HttpContext, parseJsonObject, sendRequest } from './http.js';
 import type { OAuthLogger } from './logger.js';
 import { assertNoMorePrivateNetwork } from './network.js';
 import type {
@@ -30,6 +36,7 @@ import {
   assertSafeUrl,
   authorizationServerMetadataUrls,
   canonicalResourceUrl,
+  displayIssuer,
   protectedResourceMetadataUrls,
   redactUrl,
   tryParseUrl,
@@ -87,15 +94,6 @@ export type AuthorizationServerSelector = (
 ) => string | undefined | Promise<string | undefined>;
 
 /**
- * The outcome of one well-known request: a JSON object, an answer meaning "nothing here", or a
- * failure worth reporting if no other candidate works.
- */
-type FetchOutcome =
-  | { readonly kind: 'document'; readonly document: Record<string, unknown> }
-  | { readonly kind: 'absent'; readonly status: number }
-  | { readonly kind: 'failed'; readonly error: OAuthClientError };
-
-/**
  * A 4xx answer means the document is not served at that URL, which sends discovery on to the next
  * candidate and, when every candidate says so, to the legacy fallback. 408 and 429 are transient
  * and count as failures, as do 5xx and other statuses.
@@ -104,106 +102,101 @@ export function isAbsentStatus(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-async function fetchMetadataDocument(
+/**
+ * Tries `candidates` in order: the first served document that `validate` accepts wins. A "not
+ * there" answer moves on; a failure (transport, status, invalid document) is remembered and moves
+ * on, except the `hardStops` codes and `aborted`, which end discovery. `undefined` when every
+ * candidate was absent; `discovery_failed` (cause: the last failure) when one failed otherwise.
+ */
+async function firstDocument<T>(
   context: HttpContext,
-  url: string,
-  what: string,
+  kind: 'prm' | 'as',
+  candidates: readonly string[],
   signal: AbortSignal | undefined,
-): Promise<FetchOutcome> {
-  let response: OAuthHttpResponse;
-  try {
-    response = await sendRequest(context, {
-      method: 'GET',
-      url,
-      headers: { accept: 'application/json' },
-      redirect: 'same-origin',
-      signal,
-    });
-  } catch (error) {
-    if (!isOAuthClientError(error) || error.code === 'aborted') throw error;
-    return { kind: 'failed', error };
-  }
-  if (response.status >= 200 && response.status < 300) {
+  hardStops: readonly string[],
+  validate: (document: Record<string, unknown>, url: string) => T,
+): Promise<T | undefined> {
+  const what = kind === 'prm' ? PRM : AS_METADATA;
+  const { logger } = context;
+  let lastError: OAuthClientError | undefined;
+  for (const url of candidates) {
+    const shown = redactUrl(url);
+    logger.debug(`discovery.${kind}.candidate`, { url: shown });
     try {
-      return { kind: 'document', document: parseJsonObject(response, what) };
+      const response = await sendRequest(context, {
+        method: 'GET',
+        url,
+        headers: { accept: 'application/json' },
+        redirect: 'same-origin',
+        signal,
+      });
+      const { status } = response;
+      if (isAbsentStatus(status)) {
+        logger.debug(`discovery.${kind}.absent`, { url: shown, status });
+        continue;
+      }
+      if (status < 200 || status > 299) {
+        throw oauthError('http_error', `${what} request answered with HTTP ${status}`, { status });
+      }
+      const result = validate(parseJsonObject(response, what), url);
+      logger.debug(`discovery.${kind}.found`, { url: shown });
+      return result;
     } catch (error) {
-      if (!isOAuthClientError(error)) throw error;
-      return { kind: 'failed', error };
+      if (!isOAuthClientError(error) || error.code === 'aborted' || hardStops.includes(error.code))
+        throw error;
+      logger.debug(`discovery.${kind}.failed`, { url: shown, code: error.code, status: error.status });
+      lastError = error;
     }
   }
-  if (isAbsentStatus(response.status)) return { kind: 'absent', status: response.status };
-  return {
-    kind: 'failed',
-    error: oauthError('http_error', `${what} request answered with HTTP ${response.status}`, {
-      status: response.status,
-    }),
-  };
+  if (lastError === undefined) return undefined;
+  throw oauthError('discovery_failed', `${what} could not be retrieved`, { cause: lastError });
 }
 
-function logFailure(
-  logger: OAuthLogger,
-  event: 'discovery.prm.failed' | 'discovery.as.failed',
-  url: string,
-  error: OAuthClientError,
-): void {
-  logger.debug(event, {
-    url: redactUrl(url),
-    code: error.code,
-    ...(error.status === undefined ? {} : { status: error.status }),
-  });
-}
+const isString = (value: unknown) => typeof value === 'string';
 
-/** Issuers carry no query, so they are logged as they are; anything else is redacted. */
-function loggableIssuer(issuer: string): string {
-  const parsed = tryParseUrl(issuer);
-  return parsed !== undefined && parsed.search === '' && parsed.hash === '' ? issuer : redactUrl(issuer);
-}
+/** What each kind of member must be. */
+const MEMBER_RULES = {
+  strings: [isString, 'must be a string'],
+  urls: [isString, 'must be a string'],
+  lists: [(value: unknown) => Array.isArray(value) && value.every(isString), 'must be an array of strings'],
+  flags: [(value: unknown) => typeof value === 'boolean', 'must be a boolean'],
+} as const;
 
-function readString(document: Record<string, unknown>, field: string, what: string): string | undefined {
-  const value = document[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw oauthError('metadata_invalid', `${what} "${field}" must be a string`);
-  return value;
-}
-
-function readStringArray(
-  document: Record<string, unknown>,
-  field: string,
-  what: string,
-): readonly string[] | undefined {
-  const value = document[field];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) {
-    throw oauthError('metadata_invalid', `${what} "${field}" must be an array of strings`);
-  }
-  return value as string[];
-}
-
-function readBoolean(document: Record<string, unknown>, field: string, what: string): void {
-  const value = document[field];
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw oauthError('metadata_invalid', `${what} "${field}" must be a boolean`);
-  }
-}
-
-/** Where a document came from, for the private-network rule of its URLs. */
+/** Where a document came from, for the rules its URLs are held to. */
 interface DocumentOrigin {
   /** The URL the document was requested from (or the issuer, for authorization server metadata). */
   readonly learnedFrom: URL;
-  readonly allowPrivateNetworks: boolean | undefined;
+  readonly allowPrivateNetworks?: boolean | undefined;
+  readonly allowLoopbackHttp: boolean;
 }
 
-function readSafeUrl(
+/**
+ * Checks the members of a metadata document, kind by kind in the order given: `strings` string
+ * values, `lists` arrays of strings, `flags` booleans, `urls` safe URLs no more private than where
+ * the document came from. Absent members pass; a mistyped one is `metadata_invalid` naming it, an
+ * unsafe URL `unsafe_url`.
+ */
+function checkMembers(
   document: Record<string, unknown>,
-  field: string,
   what: string,
-  allowLoopbackHttp: boolean,
+  members: Partial<Record<keyof typeof MEMBER_RULES, readonly string[]>>,
   origin: DocumentOrigin,
 ): void {
-  const value = readString(document, field, what);
-  if (value === undefined) return;
-  const url = assertSafeUrl(value, { what: `${what} "${field}"`, allowLoopbackHttp });
-  assertNoMorePrivateNetwork(url, { what: `${what} "${field}"`, ...origin });
+  for (const [kind, fields] of Object.entries(members)) {
+    const [valid, rule] = MEMBER_RULES[kind as keyof typeof MEMBER_RULES];
+    for (const field of fields) {
+      const value = document[field];
+      if (value === undefined) continue;
+      if (!valid(value)) throw invalidField('metadata_invalid', what, field, rule);
+      if (kind === 'urls') {
+        const named = `${what} "${field}"`;
+        assertNoMorePrivateNetwork(assertSafeUrl(value, { ...origin, what: named }), {
+          ...origin,
+          what: named,
+        });
+      }
+    }
+  }
 }
 
 /**
@@ -217,26 +210,17 @@ function loopbackHttpAllowed(serverUrl: URL, allowPrivateNetworks: boolean | und
 
 /** `/a/b/` → `/a/b`, `/` → `` — so that a trailing slash never decides a comparison. */
 function trimTrailingSlash(path: string): string {
-  return path.endsWith('/') ? path.slice(0, -1) : path;
-}
-
-/**
- * True when `resource` names the MCP server at `serverUrl`: same origin, and a path equal to the
- * server's or a prefix of it that ends on a segment boundary (`/mcp` covers `/mcp/x`, not `/mcp2`).
- */
-function identifiesServer(resource: URL, serverUrl: URL): boolean {
-  if (resource.origin !== serverUrl.origin) return false;
-  const resourcePath = trimTrailingSlash(resource.pathname);
-  const serverPath = trimTrailingSlash(serverUrl.pathname);
-  if (resource.search !== '') return resourcePath === serverPath && resource.search === serverUrl.search;
-  return resourcePath === '' || serverPath === resourcePath || serverPath.startsWith(`${resourcePath}/`);
+  return path.replace(/\/$/, '');
 }
 
 /**
  * Validates an RFC 9728 document for the MCP server at `serverUrl`. A `resource` that does not
- * identify the server throws `resource_mismatch`; fields of the wrong type throw `metadata_invalid`;
- * an unsafe `jwks_uri`, or one more private than `documentUrl` (default: `serverUrl`), `unsafe_url`.
- * The `authorization_servers` entries are checked for safety when they are used, not here.
+ * identify the server throws `resource_mismatch`: same origin, and a path equal to the server's or
+ * a prefix of it that ends on a segment boundary (`/mcp` covers `/mcp/x`, not `/mcp2`); with
+ * `exact` (a document from a `resource_metadata` URL, RFC 9728 §3.3) exactly the server's path and
+ * query. Fields of the wrong type throw `metadata_invalid`; an unsafe `jwks_uri`, or one more
+ * private than `documentUrl` (default: `serverUrl`), `unsafe_url`. The `authorization_servers`
+ * entries are checked for safety when they are used, not here.
  */
 export function validateProtectedResourceMetadata(
   document: Record<string, unknown>,
@@ -250,60 +234,61 @@ export function validateProtectedResourceMetadata(
   } = {},
 ): ProtectedResourceMetadata {
   const resource = document.resource;
-  if (typeof resource !== 'string' || resource.length === 0) {
-    throw oauthError('metadata_invalid', `${PRM} "resource" must be a non-empty string`);
+  if (typeof resource !== 'string' || resource === '') {
+    throw invalidField('metadata_invalid', PRM, 'resource', 'must be a non-empty string');
   }
   const resourceUrl = tryParseUrl(resource);
-  if (resourceUrl === undefined || resourceUrl.hash !== '' || !identifiesServer(resourceUrl, serverUrl)) {
-    throw oauthError('resource_mismatch', `${PRM} "resource" does not identify this server`);
+  const resourcePath = trimTrailingSlash(resourceUrl?.pathname ?? '');
+  const serverPath = trimTrailingSlash(serverUrl.pathname);
+  const samePath = resourcePath === serverPath && resourceUrl?.search === serverUrl.search;
+  if (
+    resourceUrl?.origin !== serverUrl.origin ||
+    resourceUrl.hash !== '' ||
+    !(resourceUrl.search === ''
+      ? resourcePath === '' || serverPath === resourcePath || serverPath.startsWith(`${resourcePath}/`)
+      : samePath)
+  ) {
+    throw invalidField('resource_mismatch', PRM, 'resource', 'does not identify this server');
   }
   // RFC 9728 §3.3: a document found through a `resource_metadata` URL names exactly the URL the
   // request went to (a trailing slash aside). Only the well-known locations, which a tenant of a
   // shared origin does not control, may name a parent of the server URL (an origin-wide resource).
-  if (
-    options.exact === true &&
-    (trimTrailingSlash(resourceUrl.pathname) !== trimTrailingSlash(serverUrl.pathname) ||
-      resourceUrl.search !== serverUrl.search)
-  ) {
-    throw oauthError(
+  if (options.exact === true && !samePath) {
+    throw invalidField(
       'resource_mismatch',
-      `${PRM} from a "resource_metadata" URL must name exactly this server as "resource" (RFC 9728 §3.3)`,
+      `${PRM} from a "resource_metadata" URL`,
+      'resource',
+      'must name exactly this server (RFC 9728 §3.3)',
     );
   }
-  for (const field of [
-    'authorization_servers',
-    'scopes_supported',
-    'bearer_methods_supported',
-    'resource_signing_alg_values_supported',
-    'dpop_signing_alg_values_supported',
-    'authorization_details_types_supported',
-  ]) {
-    readStringArray(document, field, PRM);
-  }
-  for (const field of [
-    'resource_name',
-    'resource_documentation',
-    'resource_policy_uri',
-    'resource_tos_uri',
-  ]) {
-    readString(document, field, PRM);
-  }
-  for (const field of [
-    'dpop_bound_access_tokens_required',
-    'tls_client_certificate_bound_access_tokens',
-    'authorization_details_types_supported_required',
-  ]) {
-    readBoolean(document, field, PRM);
-  }
-  readSafeUrl(document, 'jwks_uri', PRM, loopbackHttpAllowed(serverUrl, options.allowPrivateNetworks), {
-    learnedFrom: options.documentUrl ?? serverUrl,
-    allowPrivateNetworks: options.allowPrivateNetworks,
-  });
+  checkMembers(
+    document,
+    PRM,
+    {
+      lists: [
+        'authorization_servers',
+        'scopes_supported',
+        'bearer_methods_supported',
+        'resource_signing_alg_values_supported',
+        'dpop_signing_alg_values_supported',
+        'authorization_details_types_supported',
+      ],
+      strings: ['resource_name', 'resource_documentation', 'resource_policy_uri', 'resource_tos_uri'],
+      flags: [
+        'dpop_bound_access_tokens_required',
+        'tls_client_certificate_bound_access_tokens',
+        'authorization_details_types_supported_required',
+      ],
+      urls: ['jwks_uri'],
+    },
+    {
+      learnedFrom: options.documentUrl ?? serverUrl,
+      allowPrivateNetworks: options.allowPrivateNetworks,
+      allowLoopbackHttp: loopbackHttpAllowed(serverUrl, options.allowPrivateNetworks),
+    },
+  );
   return { ...document, resource } as ProtectedResourceMetadata;
 }
-
-/** Errors in a served document that end discovery at once instead of trying the next candidate. */
-const PRM_HARD_STOPS = new Set(['resource_mismatch', 'unsafe_url']);
 
 /**
  * RFC 9728: challenge URL first; otherwise, or when it fails (network error, non-2xx, invalid
@@ -312,9 +297,9 @@ const PRM_HARD_STOPS = new Set(['resource_mismatch', 'unsafe_url']);
  * the 2025-03-26 legacy fallback.
  *
  * Throws `unsafe_url` for an unsafe challenge URL, or one on a more private network than the MCP
- * server unless `allowPrivateNetworks` (before any request), `resource_mismatch` as soon
- * as a document names another resource, and `discovery_failed` (with the last error as `cause`)
- * when no candidate worked and at least one failed for another reason than "not there".
+ * server unless `allowPrivateNetworks` (before any request), `resource_mismatch` as soon as a
+ * document names another resource, and `discovery_failed` (with the last error as `cause`) when no
+ * candidate worked and at least one failed for another reason than "not there".
  */
 export async function discoverProtectedResource(
   context: HttpContext,
@@ -326,90 +311,38 @@ export async function discoverProtectedResource(
     signal?: AbortSignal | undefined;
   },
 ): Promise<ProtectedResourceDiscovery | undefined> {
-  const { serverUrl, allowPrivateNetworks, signal } = options;
-  const candidates: string[] = [];
-  if (options.resourceMetadataUrl !== undefined) {
-    const challengeUrl = assertSafeUrl(options.resourceMetadataUrl, {
-      what: 'resource_metadata',
-      allowLoopbackHttp: loopbackHttpAllowed(serverUrl, allowPrivateNetworks),
-    });
-    assertNoMorePrivateNetwork(challengeUrl, {
+  const { serverUrl, resourceMetadataUrl, allowPrivateNetworks } = options;
+  const wellKnown = protectedResourceMetadataUrls(serverUrl);
+  let challengeUrl: string | undefined;
+  if (resourceMetadataUrl !== undefined) {
+    const rule = {
       what: 'resource_metadata',
       learnedFrom: serverUrl,
       allowPrivateNetworks,
-    });
-    candidates.push(challengeUrl.href);
+      allowLoopbackHttp: loopbackHttpAllowed(serverUrl, allowPrivateNetworks),
+    };
+    const url = assertSafeUrl(resourceMetadataUrl, rule);
+    assertNoMorePrivateNetwork(url, rule);
+    challengeUrl = url.href;
   }
-  const wellKnown = protectedResourceMetadataUrls(serverUrl);
-  for (const url of wellKnown) {
-    if (!candidates.includes(url)) candidates.push(url);
-  }
-
-  let lastError: OAuthClientError | undefined;
-  for (const url of candidates) {
-    context.logger.debug('discovery.prm.candidate', { url: redactUrl(url) });
-    const outcome = await fetchMetadataDocument(context, url, PRM, signal);
-    if (outcome.kind === 'absent') {
-      context.logger.debug('discovery.prm.absent', { url: redactUrl(url), status: outcome.status });
-      continue;
-    }
-    if (outcome.kind === 'failed') {
-      logFailure(context.logger, 'discovery.prm.failed', url, outcome.error);
-      lastError = outcome.error;
-      continue;
-    }
-    try {
-      // Only a URL the challenge named (not one of the well-known locations) is held to §3.3 exactly.
-      const exact =
-        url === candidates[0] && options.resourceMetadataUrl !== undefined && !wellKnown.includes(url);
-      const metadata = validateProtectedResourceMetadata(outcome.document, serverUrl, {
-        exact,
+  // Only a URL the challenge named (not one of the well-known locations) is held to §3.3 exactly.
+  const candidates = [...new Set([...(challengeUrl === undefined ? [] : [challengeUrl]), ...wellKnown])];
+  return firstDocument(
+    context,
+    'prm',
+    candidates,
+    options.signal,
+    ['resource_mismatch', 'unsafe_url'],
+    (document, url) => ({
+      metadata: validateProtectedResourceMetadata(document, serverUrl, {
+        exact: url === challengeUrl && !wellKnown.includes(url),
         documentUrl: new URL(url),
         allowPrivateNetworks,
-      });
-      context.logger.debug('discovery.prm.found', { url: redactUrl(url) });
-      return { metadata, url };
-    } catch (error) {
-      if (!isOAuthClientError(error) || PRM_HARD_STOPS.has(error.code)) throw error;
-      logFailure(context.logger, 'discovery.prm.failed', url, error);
-      lastError = error;
-    }
-  }
-  if (lastError === undefined) return undefined;
-  throw oauthError('discovery_failed', `${PRM} could not be retrieved`, { cause: lastError });
+      }),
+      url,
+    }),
+  );
 }
-
-const AS_URL_FIELDS = [
-  'authorization_endpoint',
-  'token_endpoint',
-  'registration_endpoint',
-  'revocation_endpoint',
-  'introspection_endpoint',
-  'jwks_uri',
-  'pushed_authorization_request_endpoint',
-  'device_authorization_endpoint',
-] as const;
-
-const AS_STRING_ARRAY_FIELDS = [
-  'scopes_supported',
-  'response_types_supported',
-  'response_modes_supported',
-  'grant_types_supported',
-  'code_challenge_methods_supported',
-  'token_endpoint_auth_methods_supported',
-  'token_endpoint_auth_signing_alg_values_supported',
-  'revocation_endpoint_auth_methods_supported',
-  'revocation_endpoint_auth_signing_alg_values_supported',
-  'introspection_endpoint_auth_methods_supported',
-  'introspection_endpoint_auth_signing_alg_values_supported',
-  'dpop_signing_alg_values_supported',
-] as const;
-
-const AS_BOOLEAN_FIELDS = [
-  'authorization_response_iss_parameter_supported',
-  'client_id_metadata_document_supported',
-  'require_pushed_authorization_requests',
-] as const;
 
 /**
  * Validates RFC 8414 / OpenID Connect Discovery metadata. The `issuer` must be identical (plain
@@ -431,35 +364,65 @@ export function validateAuthorizationServerMetadata(
     logger?: OAuthLogger | undefined;
   },
 ): AuthorizationServerMetadata {
-  const expectedIssuerUrl = tryParseUrl(options.expectedIssuer);
-  if (expectedIssuerUrl === undefined) {
-    throw oauthError('invalid_options', 'the expected issuer must be an absolute URL');
-  }
+  const learnedFrom = tryParseUrl(options.expectedIssuer);
+  if (learnedFrom === undefined) throw invalidOption('expectedIssuer', 'must be an absolute URL');
   const issuer = document.issuer;
-  if (typeof issuer !== 'string' || issuer.length === 0) {
-    throw oauthError('metadata_invalid', `${AS_METADATA} "issuer" must be a non-empty string`);
+  if (typeof issuer !== 'string' || issuer === '') {
+    throw invalidField('metadata_invalid', AS_METADATA, 'issuer', 'must be a non-empty string');
   }
   if (issuer !== options.expectedIssuer && !acceptedSameOrigin(issuer, options)) {
     if (options.allowIssuerMismatch !== true) {
-      throw oauthError(
+      throw invalidField(
         'issuer_mismatch',
-        `${AS_METADATA} "issuer" is not identical to the issuer it was requested for`,
+        AS_METADATA,
+        'issuer',
+        'is not identical to the issuer it was requested for',
       );
     }
     options.logger?.warn('discovery.issuer_mismatch_allowed', {
-      expected: loggableIssuer(options.expectedIssuer),
-      actual: loggableIssuer(issuer),
+      expected: displayIssuer(options.expectedIssuer),
+      actual: displayIssuer(issuer),
     });
   }
-  const origin = { learnedFrom: expectedIssuerUrl, allowPrivateNetworks: options.allowPrivateNetworks };
-  for (const field of AS_URL_FIELDS) {
-    readSafeUrl(document, field, AS_METADATA, options.allowLoopbackHttp, origin);
-  }
-  for (const field of AS_STRING_ARRAY_FIELDS) readStringArray(document, field, AS_METADATA);
-  for (const field of AS_BOOLEAN_FIELDS) readBoolean(document, field, AS_METADATA);
-  const responseTypes = readStringArray(document, 'response_types_supported', AS_METADATA);
+  checkMembers(
+    document,
+    AS_METADATA,
+    {
+      urls: [
+        'authorization_endpoint',
+        'token_endpoint',
+        'registration_endpoint',
+        'revocation_endpoint',
+        'introspection_endpoint',
+        'jwks_uri',
+        'pushed_authorization_request_endpoint',
+        'device_authorization_endpoint',
+      ],
+      lists: [
+        'scopes_supported',
+        'response_types_supported',
+        'response_modes_supported',
+        'grant_types_supported',
+        'code_challenge_methods_supported',
+        'token_endpoint_auth_methods_supported',
+        'token_endpoint_auth_signing_alg_values_supported',
+        'revocation_endpoint_auth_methods_supported',
+        'revocation_endpoint_auth_signing_alg_values_supported',
+        'introspection_endpoint_auth_methods_supported',
+        'introspection_endpoint_auth_signing_alg_values_supported',
+        'dpop_signing_alg_values_supported',
+      ],
+      flags: [
+        'authorization_response_iss_parameter_supported',
+        'client_id_metadata_document_supported',
+        'require_pushed_authorization_requests',
+      ],
+    },
+    { ...options, learnedFrom },
+  );
+  const responseTypes = document.response_types_supported as readonly string[] | undefined;
   if (responseTypes !== undefined && !responseTypes.includes('code')) {
-    options.logger?.warn('discovery.response_type_code_missing', { issuer: loggableIssuer(issuer) });
+    options.logger?.warn('discovery.response_type_code_missing', { issuer: displayIssuer(issuer) });
   }
   return { ...document, issuer } as AuthorizationServerMetadata;
 }
@@ -469,14 +432,11 @@ function acceptedSameOrigin(
   issuer: string,
   options: { expectedIssuer: string; acceptSameOriginIssuer?: boolean | undefined },
 ): boolean {
-  if (options.acceptSameOriginIssuer !== true) return false;
   const claimed = tryParseUrl(issuer);
-  const expected = tryParseUrl(options.expectedIssuer);
   return (
-    claimed !== undefined &&
-    expected !== undefined &&
-    claimed.origin === expected.origin &&
-    claimed.search === '' &&
+    options.acceptSameOriginIssuer === true &&
+    claimed?.origin === tryParseUrl(options.expectedIssuer)?.origin &&
+    claimed?.search === '' &&
     claimed.hash === ''
   );
 }
@@ -491,26 +451,21 @@ export function assertPkceSupport(
   options: { allowMissing: boolean; logger: OAuthLogger },
 ): void {
   const methods = metadata.code_challenge_methods_supported;
+  const issuer = displayIssuer(metadata.issuer);
   if (methods === undefined) {
     if (!options.allowMissing) {
-      throw oauthError(
+      throw invalidField(
         'pkce_unsupported',
-        `${AS_METADATA} has no "code_challenge_methods_supported", so PKCE support cannot be verified; if this server is known to support S256 (Microsoft Entra ID does), set authorizationServerPolicies["${loggableIssuer(metadata.issuer)}"].allowMissingPkceMetadata`,
+        AS_METADATA,
+        'code_challenge_methods_supported',
+        `is missing, so PKCE support cannot be verified; for a server known to support S256 (Microsoft Entra ID), set authorizationServerPolicies["${issuer}"].allowMissingPkceMetadata`,
       );
     }
-    options.logger.warn('discovery.pkce_metadata_missing', { issuer: loggableIssuer(metadata.issuer) });
-    return;
-  }
-  if (!Array.isArray(methods) || !methods.includes('S256')) {
-    throw oauthError(
-      'pkce_unsupported',
-      `${AS_METADATA} "code_challenge_methods_supported" does not include S256`,
-    );
+    options.logger.warn('discovery.pkce_metadata_missing', { issuer });
+  } else if (!Array.isArray(methods) || !methods.includes('S256')) {
+    throw invalidField('pkce_unsupported', AS_METADATA, 'code_challenge_methods_supported', 'lacks S256');
   }
 }
-
-/** Validation errors that end authorization server discovery instead of trying the next URL. */
-const AS_HARD_STOPS = new Set(['issuer_mismatch', 'unsafe_url']);
 
 /**
  * Fetches the metadata of `issuer` from the well-known URLs of the MCP 2026-07-28 revision, in
@@ -543,143 +498,97 @@ export async function discoverAuthorizationServerMetadata(
     signal?: AbortSignal | undefined;
   },
 ): Promise<DiscoveredAuthorizationServer | undefined> {
-  const { issuer, allowLoopbackHttp, allowPrivateNetworks, signal } = options;
-  const issuerUrl = assertSafeUrl(issuer, { what: 'authorization server issuer', allowLoopbackHttp });
-  if (options.learnedFrom !== undefined) {
-    assertNoMorePrivateNetwork(issuerUrl, {
-      what: 'authorization server issuer',
-      learnedFrom: options.learnedFrom,
-      allowPrivateNetworks,
-    });
-  }
+  const { issuer, learnedFrom } = options;
+  const rule = { ...options, what: 'authorization server issuer' };
+  const issuerUrl = assertSafeUrl(issuer, rule);
+  if (learnedFrom !== undefined) assertNoMorePrivateNetwork(issuerUrl, { ...rule, learnedFrom });
   if (issuerUrl.search !== '') {
     throw oauthError('metadata_invalid', 'authorization server issuer must not contain a query');
   }
-  let lastError: OAuthClientError | undefined;
-  for (const url of authorizationServerMetadataUrls(issuerUrl)) {
-    const source: MetadataSource = url.includes('/.well-known/oauth-authorization-server')
-      ? 'oauth'
-      : 'openid';
-    context.logger.debug('discovery.as.candidate', { url: redactUrl(url) });
-    const outcome = await fetchMetadataDocument(context, url, AS_METADATA, signal);
-    if (outcome.kind === 'absent') {
-      context.logger.debug('discovery.as.absent', { url: redactUrl(url), status: outcome.status });
-      continue;
-    }
-    if (outcome.kind === 'failed') {
-      logFailure(context.logger, 'discovery.as.failed', url, outcome.error);
-      lastError = outcome.error;
-      continue;
-    }
-    try {
-      const metadata = validateAuthorizationServerMetadata(outcome.document, {
+  return firstDocument(
+    context,
+    'as',
+    authorizationServerMetadataUrls(issuerUrl),
+    options.signal,
+    ['issuer_mismatch', 'unsafe_url'],
+    (document, url) => {
+      const metadata = validateAuthorizationServerMetadata(document, {
+        ...options,
         expectedIssuer: issuer,
-        allowIssuerMismatch: options.allowIssuerMismatch,
-        acceptSameOriginIssuer: options.acceptSameOriginIssuer,
-        allowLoopbackHttp,
-        allowPrivateNetworks,
         logger: context.logger,
       });
-      const identified = acceptedSameOrigin(metadata.issuer, {
-        expectedIssuer: issuer,
-        acceptSameOriginIssuer: options.acceptSameOriginIssuer,
-      })
+      const identified = acceptedSameOrigin(metadata.issuer, { ...options, expectedIssuer: issuer })
         ? metadata.issuer
         : issuer;
       if (identified !== issuer) {
-        context.logger.debug('discovery.legacy_issuer_accepted', { issuer: loggableIssuer(identified) });
+        context.logger.debug('discovery.legacy_issuer_accepted', { issuer: displayIssuer(identified) });
       }
+      const source: MetadataSource = url.includes('/.well-known/oauth-authorization-server')
+        ? 'oauth'
+        : 'openid';
       context.logger.debug('discovery.as.found', {
         url: redactUrl(url),
-        issuer: loggableIssuer(identified),
+        issuer: displayIssuer(identified),
         source,
       });
       return { issuer: identified, metadata, source };
-    } catch (error) {
-      if (!isOAuthClientError(error) || AS_HARD_STOPS.has(error.code)) throw error;
-      logFailure(context.logger, 'discovery.as.failed', url, error);
-      lastError = error;
-    }
-  }
-  if (lastError === undefined) return undefined;
-  throw oauthError('discovery_failed', `${AS_METADATA} could not be retrieved`, { cause: lastError });
-}
-
-/** The 2025-03-26 default endpoints for a server that publishes no metadata at all. */
-function fallbackMetadata(origin: string): AuthorizationServerMetadata {
-  return {
-    issuer: origin,
-    authorization_endpoint: `${origin}/authorize`,
-    token_endpoint: `${origin}/token`,
-    registration_endpoint: `${origin}/register`,
-    code_challenge_methods_supported: ['S256'],
-  };
-}
-
-/**
- * Applies the PKCE check with the issuer's policy. When the policy let absent metadata through, the
- * returned metadata lists `S256`, the method the client uses, so later steps need no policy.
- */
-function applyPkcePolicy(
-  found: DiscoveredAuthorizationServer,
-  policy: AuthorizationServerPolicy | undefined,
-  logger: OAuthLogger,
-): DiscoveredAuthorizationServer {
-  const allowMissing = policy?.allowMissingPkceMetadata === true;
-  assertPkceSupport(found.metadata, { allowMissing, logger });
-  if (found.metadata.code_challenge_methods_supported !== undefined) return found;
-  return { ...found, metadata: { ...found.metadata, code_challenge_methods_supported: ['S256'] } };
-}
-
-/**
- * The metadata a policy gives by hand, validated as if it had been fetched — except for the
- * private-network rule, which is about what servers say: these endpoints are the application's.
- */
-function configuredServer(
-  issuer: string,
-  policy: AuthorizationServerPolicy | undefined,
-  allowLoopbackHttp: boolean,
-): DiscoveredAuthorizationServer | undefined {
-  if (policy?.metadata === undefined) return undefined;
-  const metadata = validateAuthorizationServerMetadata(
-    { ...(policy.metadata as Record<string, unknown>), issuer },
-    { expectedIssuer: issuer, allowLoopbackHttp, allowPrivateNetworks: true },
+    },
   );
-  return { issuer, metadata, source: 'configured' };
 }
 
+/**
+ * The authorization server for `issuer`: its discovered metadata; else the endpoints its policy
+ * gives by hand, validated as if fetched; else `fallback`. The PKCE check applies to both (with
+ * the policy's `allowMissingPkceMetadata`); when the policy let absent metadata through, the
+ * result lists `S256`, the method the client uses, so later steps need no policy.
+ */
 async function resolveAuthorizationServer(
   context: HttpContext,
   issuer: string,
   options: {
     serverUrl: URL;
-    /** The URL of the resource metadata that listed `issuer`. */
-    listedBy: URL;
-    allowPrivateNetworks: boolean | undefined;
     policyFor?: ((issuer: string) => AuthorizationServerPolicy | undefined) | undefined;
+    allowPrivateNetworks?: boolean | undefined;
     signal?: AbortSignal | undefined;
+    acceptSameOriginIssuer?: boolean;
   },
+  /** The URL of the document that named `issuer`: the resource metadata, or the MCP server. */
+  learnedFrom: URL,
+  fallback: () => DiscoveredAuthorizationServer,
 ): Promise<DiscoveredAuthorizationServer> {
   const policy = options.policyFor?.(issuer);
   const allowPrivateNetworks = options.allowPrivateNetworks === true || policy?.allowPrivateNetworks === true;
   const allowLoopbackHttp = loopbackHttpAllowed(options.serverUrl, allowPrivateNetworks);
-  const found = await discoverAuthorizationServerMetadata(context, {
+  let found = await discoverAuthorizationServerMetadata(context, {
     issuer,
     allowLoopbackHttp,
-    learnedFrom: options.listedBy,
+    learnedFrom,
     allowPrivateNetworks,
     allowIssuerMismatch: policy?.allowIssuerMismatch,
+    acceptSameOriginIssuer: options.acceptSameOriginIssuer,
     signal: options.signal,
   });
-  if (found === undefined) {
-    const configured = configuredServer(issuer, policy, allowLoopbackHttp);
-    if (configured !== undefined) return applyPkcePolicy(configured, policy, context.logger);
-    throw oauthError(
-      'discovery_failed',
-      `${AS_METADATA} was not found for ${loggableIssuer(issuer)} (tried ${authorizationServerMetadataUrls(new URL(issuer)).map(redactUrl).join(', ')}); for a server that publishes none, give its endpoints in authorizationServerPolicies["${loggableIssuer(issuer)}"].metadata`,
-    );
+  if (found === undefined && policy?.metadata !== undefined) {
+    // Validated as if fetched — except for the private-network rule, which is about what servers
+    // say: these endpoints are the application's.
+    found = {
+      issuer,
+      metadata: validateAuthorizationServerMetadata(
+        { ...(policy.metadata as Record<string, unknown>), issuer },
+        { expectedIssuer: issuer, allowLoopbackHttp, allowPrivateNetworks: true },
+      ),
+      source: 'configured',
+    };
   }
-  return applyPkcePolicy(found, policy, context.logger);
+  if (found === undefined) return fallback();
+  assertPkceSupport(found.metadata, {
+    allowMissing: policy?.allowMissingPkceMetadata === true,
+    logger: context.logger,
+  });
+  const { metadata } = found;
+  return metadata.code_challenge_methods_supported === undefined
+    ? { ...found, metadata: { ...metadata, code_challenge_methods_supported: ['S256'] } }
+    : found;
 }
 
 /**
@@ -708,76 +617,69 @@ export async function discover(
     signal?: AbortSignal | undefined;
   },
 ): Promise<DiscoveryResult> {
-  const { serverUrl, allowPrivateNetworks, signal } = options;
-  const protectedResource = await discoverProtectedResource(context, {
-    serverUrl,
-    resourceMetadataUrl: options.resourceMetadataUrl,
-    allowPrivateNetworks,
-    signal,
-  });
+  const { serverUrl } = options;
+  const { logger } = context;
+  const protectedResource = await discoverProtectedResource(context, options);
 
   if (protectedResource === undefined) {
-    context.logger.debug('discovery.legacy_fallback', { serverUrl: redactUrl(serverUrl) });
+    logger.debug('discovery.legacy_fallback', { serverUrl: redactUrl(serverUrl) });
     const origin = serverUrl.origin;
-    const policy = options.policyFor?.(origin);
-    const allowPrivate = allowPrivateNetworks === true || policy?.allowPrivateNetworks === true;
-    const found = await discoverAuthorizationServerMetadata(context, {
-      issuer: origin,
-      allowLoopbackHttp: loopbackHttpAllowed(serverUrl, allowPrivate),
-      learnedFrom: serverUrl,
-      allowPrivateNetworks: allowPrivate,
-      allowIssuerMismatch: policy?.allowIssuerMismatch,
-      acceptSameOriginIssuer: true,
-      signal,
-    });
-    let authorizationServer: DiscoveredAuthorizationServer;
-    const configured =
-      found === undefined
-        ? configuredServer(origin, policy, loopbackHttpAllowed(serverUrl, allowPrivate))
-        : undefined;
-    if (configured !== undefined) {
-      authorizationServer = applyPkcePolicy(configured, policy, context.logger);
-    } else if (found === undefined) {
-      context.logger.debug('discovery.as.default_endpoints', { issuer: origin });
-      authorizationServer = { issuer: origin, metadata: fallbackMetadata(origin), source: 'fallback' };
-    } else {
-      authorizationServer = applyPkcePolicy(found, policy, context.logger);
-    }
+    const authorizationServer = await resolveAuthorizationServer(
+      context,
+      origin,
+      { ...options, acceptSameOriginIssuer: true },
+      serverUrl,
+      () => {
+        // The 2025-03-26 default endpoints for a server that publishes no metadata at all.
+        logger.debug('discovery.as.default_endpoints', { issuer: origin });
+        return {
+          issuer: origin,
+          metadata: {
+            issuer: origin,
+            authorization_endpoint: `${origin}/authorize`,
+            token_endpoint: `${origin}/token`,
+            registration_endpoint: `${origin}/register`,
+            code_challenge_methods_supported: ['S256'],
+          },
+          source: 'fallback',
+        };
+      },
+    );
     return { resource: canonicalResourceUrl(serverUrl), authorizationServer };
   }
 
   const { metadata: resourceMetadata, url: resourceMetadataUrl } = protectedResource;
   const listed = resourceMetadata.authorization_servers ?? [];
   if (listed.length === 0) {
-    throw oauthError(
-      'discovery_failed',
-      `${PRM} "authorization_servers" must list at least one authorization server`,
-    );
+    throw invalidField('discovery_failed', PRM, 'authorization_servers', 'lists no authorization server');
   }
   let candidates: readonly string[] = listed;
-  if (options.selectAuthorizationServer !== undefined) {
-    const choice = await options.selectAuthorizationServer([...listed], resourceMetadata);
-    if (choice !== undefined) {
-      if (!listed.includes(choice)) {
-        throw oauthError(
-          'invalid_options',
-          `"selectAuthorizationServer" must return one of the protected resource's "authorization_servers"`,
-        );
-      }
-      candidates = [choice];
+  const choice = await options.selectAuthorizationServer?.([...listed], resourceMetadata);
+  if (choice !== undefined) {
+    if (!listed.includes(choice)) {
+      throw invalidOption(
+        'selectAuthorizationServer',
+        `must return one of the protected resource's "authorization_servers"`,
+      );
     }
+    candidates = [choice];
   }
 
   let lastError: OAuthClientError | undefined;
   for (const issuer of candidates) {
     try {
-      const authorizationServer = await resolveAuthorizationServer(context, issuer, {
-        serverUrl,
-        listedBy: new URL(resourceMetadataUrl),
-        allowPrivateNetworks,
-        policyFor: options.policyFor,
-        signal,
-      });
+      const authorizationServer = await resolveAuthorizationServer(
+        context,
+        issuer,
+        options,
+        new URL(resourceMetadataUrl),
+        () => {
+          throw oauthError(
+            'discovery_failed',
+            `${AS_METADATA} was not found for ${displayIssuer(issuer)} (tried ${authorizationServerMetadataUrls(new URL(issuer)).map(redactUrl).join(', ')}); for a server that publishes none, set authorizationServerPolicies["${displayIssuer(issuer)}"].metadata`,
+          );
+        },
+      );
       return {
         resource: resourceMetadata.resource,
         resourceMetadataUrl,
@@ -786,7 +688,7 @@ export async function discover(
       };
     } catch (error) {
       if (!isOAuthClientError(error) || error.code === 'aborted' || candidates.length === 1) throw error;
-      context.logger.debug('discovery.as.rejected', { issuer: loggableIssuer(issuer), code: error.code });
+      logger.debug('discovery.as.rejected', { issuer: displayIssuer(issuer), code: error.code });
       lastError = error;
     }
   }

@@ -166,3 +166,22 @@ export function oauthError(
 ): OAuthClientError {
   return new OAuthClientError(code, message, options);
 }
+
+/**
+ * The one shape of a message about a field: `${subject} "${field}" ${rule}`, e.g.
+ * `token response "expires_in" must be a non-negative number`. `subject` may be empty (an option).
+ */
+export function invalidField(
+  code: OAuthClientErrorCode,
+  subject: string,
+  field: string,
+  rule: string,
+  options?: OAuthClientErrorOptions,
+): OAuthClientError {
+  return new OAuthClientError(code, `${subject && `${subject} `}"${field}" ${rule}`, options);
+}
+
+/** `invalid_options` about one option: `"${option}" ${rule}`. */
+export function invalidOption(option: string, rule: string): OAuthClientError {
+  return invalidField('invalid_options', '', option, rule);
+}

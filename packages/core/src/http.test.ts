@@ -6,7 +6,6 @@ import {
   DEFAULT_MAX_REDIRECTS,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
-  formEncode,
   type OAuthHttpClient,
   type OAuthHttpRequest,
   type OAuthHttpResponse,
@@ -16,6 +15,9 @@ import {
 } from './http.js';
 import type { OAuthLogger } from './logger.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
+import { formRequest } from './token.js';
+
+const CONTEXT = { issuer: 'https://as.example', tokenEndpoint: 'https://as.example/token', now: 0 };
 
 const BASE = 'https://as.example.com';
 
@@ -747,7 +749,10 @@ describe('parseJsonObject', () => {
   });
 });
 
-describe('formEncode', () => {
+describe('form bodies (formRequest)', () => {
+  const formEncode = async (parameters: Record<string, string | undefined>) =>
+    (await formRequest('https://as.example/token', parameters, undefined, CONTEXT)).body;
+
   it.each([
     [{ grant_type: 'authorization_code', code: 'abc' }, 'grant_type=authorization_code&code=abc'],
     [
@@ -759,17 +764,17 @@ describe('formEncode', () => {
     [{ unicode: 'café ☕' }, 'unicode=caf%C3%A9+%E2%98%95'],
     [{ 'weird key&': '=+%' }, 'weird+key%26=%3D%2B%25'],
     [{}, ''],
-  ])('%j → %s', (parameters, expected) => {
-    expect(formEncode(parameters)).toBe(expected);
+  ])('%j → %s', async (parameters, expected) => {
+    expect(await formEncode(parameters)).toBe(expected);
   });
 
-  it('round-trips through URLSearchParams', () => {
+  it('round-trips through URLSearchParams', async () => {
     const parameters = {
       code_verifier: 'a-b_c.d~e',
       state: 'x y+z',
       resource: 'https://mcp.example.com/mcp',
     };
-    expect(Object.fromEntries(new URLSearchParams(formEncode(parameters)))).toEqual(parameters);
+    expect(Object.fromEntries(new URLSearchParams(await formEncode(parameters)))).toEqual(parameters);
   });
 });
 

@@ -278,12 +278,3 @@ export function parseJsonObject(
   }
   return value as Record<string, unknown>;
 }
-
-/** Form-encodes parameters as `application/x-www-form-urlencoded`, skipping `undefined` values. */
-export function formEncode(parameters: Record<string, string | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(parameters)) {
-    if (value !== undefined) search.append(key, value);
-  }
-  return search.toString();
-}

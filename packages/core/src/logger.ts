@@ -11,11 +11,11 @@ export interface OAuthLogEvents {
   'http.request': { method: string; url: Url };
   'discovery.prm.candidate': { url: Url };
   'discovery.prm.absent': { url: Url; status: number };
-  'discovery.prm.failed': { url: Url; code: string; status?: number };
+  'discovery.prm.failed': { url: Url; code: string; status?: number | undefined };
   'discovery.prm.found': { url: Url };
   'discovery.as.candidate': { url: Url };
   'discovery.as.absent': { url: Url; status: number };
-  'discovery.as.failed': { url: Url; code: string; status?: number };
+  'discovery.as.failed': { url: Url; code: string; status?: number | undefined };
   'discovery.as.found': { url: Url; issuer: string; source: string };
   'discovery.as.rejected': { issuer: string; code: string };
   'discovery.as.default_endpoints': { issuer: string };

@@ -211,7 +211,7 @@ describe('resolveClient: 1. pre-registered credentials', () => {
       ),
     );
     expect(error.code).toBe('client_configuration_required');
-    expect(error.message).toContain('different authorization server');
+    expect(error.message).toContain('"client.preRegistered" has no client for https://auth.example');
     expectNoSecret(error);
     expect(http.requests).toHaveLength(0);
   });
@@ -780,8 +780,8 @@ describe('resolveClient: 5. nothing available', () => {
     const { registration_endpoint: _removed, ...withoutRegistration } = metadata;
     const error = await caught(resolveClient(context, input(store, { metadata: withoutRegistration })));
     expect(error.code).toBe('client_configuration_required');
-    expect(error.message).toContain('pre-registered client id');
-    expect(error.message).toContain('clientMetadataUrl');
+    expect(error.message).toContain('"client.preRegistered"');
+    expect(error.message).toContain('"client.clientMetadataUrl"');
     expect(http.requests).toHaveLength(0);
   });
 
@@ -798,7 +798,8 @@ describe('resolveClient: 5. nothing available', () => {
       ),
     );
     expect(error.code).toBe('client_configuration_required');
-    expect(error.message).toContain('neither Client ID Metadata Documents nor Dynamic Client Registration');
+    expect(error.message).toContain('neither client metadata documents nor dynamic client registration');
+    expect(error.message).toContain('"client.preRegistered"');
   });
 
   it('refuses metadata of another issuer', async () => {

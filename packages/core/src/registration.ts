@@ -15,12 +15,15 @@
  * tokens bound to it) when the server later starts to support metadata documents.
  */
 import {
+  invalidField,
+  invalidOption,
   isOAuthClientError,
   type OAuthClientError,
   oauthError,
   serverDescription,
   withServerWords,
 } from './errors.js';
+import { fieldReader, isNonEmptyString, readErrorBody, withoutUndefined } from './fields.js';
 import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
 import { assertNoMorePrivateNetwork } from './network.js';
 import type { OAuthStore } from './stores.js';
@@ -97,7 +100,7 @@ const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
 ];
 
 /** Registration metadata this module sets itself; `extraMetadata` may not name these. */
-const RESERVED_METADATA = new Set([
+const RESERVED_METADATA = [
   'client_id',
   'client_secret',
   'client_name',
@@ -112,153 +115,120 @@ const RESERVED_METADATA = new Set([
   'software_version',
   'jwks',
   'jwks_uri',
-]);
+];
 
 /** JWK members that only a private or symmetric key has (RFC 7518 §6). */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
-function isAuthMethod(value: unknown): value is TokenEndpointAuthMethod {
-  return typeof value === 'string' && (AUTH_METHODS as readonly string[]).includes(value);
+export function isAuthMethod(value: unknown): value is TokenEndpointAuthMethod {
+  return AUTH_METHODS.includes(value as TokenEndpointAuthMethod);
+}
+
+/** The methods that authenticate with a client secret. */
+function usesSecret(method: TokenEndpointAuthMethod): boolean {
+  return method === 'client_secret_basic' || method === 'client_secret_post';
 }
 
 function usesAuthorizationCode(grantTypes: readonly string[]): boolean {
   return grantTypes.includes('authorization_code');
 }
 
-function isLoopbackHttpUrl(value: string): boolean {
-  const url = tryParseUrl(value);
-  return url !== undefined && url.protocol === 'http:' && isLoopbackHost(url.hostname);
+function isLoopbackHttp(url: URL | undefined): boolean {
+  return url?.protocol === 'http:' && isLoopbackHost(url.hostname);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-function invalidOptions(message: string): OAuthClientError {
-  return oauthError('invalid_options', message);
-}
-
-function assertGrantTypes(grantTypes: readonly string[]): void {
-  if (
-    !Array.isArray(grantTypes) ||
-    grantTypes.length === 0 ||
-    !grantTypes.every((grant) => typeof grant === 'string' && grant !== '')
-  ) {
-    throw invalidOptions('"grantTypes" must be a non-empty list of grant type names');
-  }
-}
-
-function assertRedirectUri(value: unknown): void {
+/**
+ * A configured URL: absolute, with no fragment and no credentials; else `invalid_options` naming
+ * the option. `https` and `http` on a loopback host are the schemes a redirect URI may use.
+ */
+function configuredUrl(value: unknown, option: string, loopbackHttp: boolean): URL {
   const url = typeof value === 'string' ? tryParseUrl(value) : undefined;
-  if (url === undefined) throw invalidOptions('each of "redirectUris" must be an absolute URL');
-  if (url.hash !== '') throw invalidOptions('"redirectUris" must not contain a fragment');
-  if (url.username !== '' || url.password !== '') {
-    throw invalidOptions('"redirectUris" must not contain credentials');
+  if (url === undefined) throw invalidOption(option, 'must be an absolute URL');
+  if (url.hash !== '' || (value as string).includes('#')) {
+    throw invalidOption(option, 'must not contain a fragment');
   }
-  if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
-  throw invalidOptions('"redirectUris" must use https, or http on a loopback host');
+  if (url.username !== '' || url.password !== '') throw invalidOption(option, 'must not contain credentials');
+  if (url.protocol !== 'https:' && !(loopbackHttp && isLoopbackHttp(url))) {
+    throw invalidOption(
+      option,
+      loopbackHttp ? 'must use https, or http on a loopback host' : 'must use https',
+    );
+  }
+  return url;
 }
 
 /**
- * A CIMD `client_id` (draft-ietf-oauth-client-id-metadata-document §3): https, a path other than
- * `/`, no dot segments, no fragment, no credentials.
+ * Validates everything in the options that registration relies on. Throws `invalid_options`.
+ * A CIMD `client_id` (draft-ietf-oauth-client-id-metadata-document §3) is https with a path
+ * other than `/` and no dot segments.
  */
-function assertClientMetadataUrl(value: unknown): void {
-  const url = typeof value === 'string' ? tryParseUrl(value) : undefined;
-  if (url === undefined || typeof value !== 'string') {
-    throw invalidOptions('"clientMetadataUrl" must be an absolute https URL');
+function assertClientOptions(client: ClientOptions, grantTypes: readonly string[]): void {
+  if (!Array.isArray(grantTypes) || grantTypes.length === 0 || !grantTypes.every(isNonEmptyString)) {
+    throw invalidOption('grantTypes', 'must be a non-empty list of grant type names');
   }
-  if (url.protocol !== 'https:') throw invalidOptions('"clientMetadataUrl" must use https');
-  if (url.pathname === '/' || url.pathname === '') {
-    throw invalidOptions('"clientMetadataUrl" must have a path, e.g. https://app.example/client.json');
+  const { redirectUris, clientMetadataUrl, jwks, jwksUri, extraMetadata } = client;
+  if (redirectUris !== undefined) {
+    if (!Array.isArray(redirectUris)) throw invalidOption('redirectUris', 'must be a list of URLs');
+    for (const uri of redirectUris) configuredUrl(uri, 'redirectUris', true);
   }
-  if (url.hash !== '' || value.includes('#'))
-    throw invalidOptions('"clientMetadataUrl" must not contain a fragment');
-  if (url.username !== '' || url.password !== '') {
-    throw invalidOptions('"clientMetadataUrl" must not contain credentials');
+  if (usesAuthorizationCode(grantTypes) && (redirectUris ?? []).length === 0) {
+    throw invalidOption('redirectUris', 'is required for the authorization_code grant');
   }
-  // The URL parser removes dot segments, so look at the text as written.
-  const path = value.split(/[?#]/, 1)[0] ?? '';
-  if (/\/(?:\.|%2e){1,2}(?:\/|$)/i.test(path)) {
-    throw invalidOptions('"clientMetadataUrl" must not contain "." or ".." path segments');
-  }
-}
-
-function assertOptionalHttpUrl(value: string | undefined, name: string): void {
-  if (value === undefined) return;
-  const url = tryParseUrl(value);
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw invalidOptions(`"${name}" must be an absolute http(s) URL`);
-  }
-}
-
-function assertOptionalString(value: unknown, name: string): void {
-  if (value !== undefined && (typeof value !== 'string' || value === '')) {
-    throw invalidOptions(`"${name}" must be a non-empty string`);
-  }
-}
-
-function assertKeys(client: ClientOptions): void {
-  if (client.jwks !== undefined && client.jwksUri !== undefined) {
-    throw invalidOptions('set at most one of "jwks" and "jwksUri" (RFC 7591 §2)');
-  }
-  if (client.jwksUri !== undefined) {
-    const url = tryParseUrl(client.jwksUri);
-    if (url === undefined || url.protocol !== 'https:' || url.hash !== '') {
-      throw invalidOptions('"jwksUri" must be an absolute https URL');
+  if (clientMetadataUrl !== undefined) {
+    const url = configuredUrl(clientMetadataUrl, 'clientMetadataUrl', false);
+    if (url.pathname === '/') {
+      throw invalidOption('clientMetadataUrl', 'must have a path, e.g. https://app.example/client.json');
+    }
+    // The URL parser removes dot segments, so look at the text as written.
+    if (/\/(?:\.|%2e){1,2}(?:\/|$)/i.test(clientMetadataUrl.split('?')[0]!)) {
+      throw invalidOption('clientMetadataUrl', 'must not contain "." or ".." path segments');
     }
   }
-  if (client.jwks !== undefined) {
-    const keys = (client.jwks as { keys?: unknown }).keys;
+  if (client.tokenEndpointAuthMethod !== undefined && !isAuthMethod(client.tokenEndpointAuthMethod)) {
+    throw invalidOption('tokenEndpointAuthMethod', 'is not a supported method');
+  }
+  if (client.applicationType !== undefined && !['native', 'web'].includes(client.applicationType)) {
+    throw invalidOption('applicationType', 'must be "native" or "web"');
+  }
+  for (const option of ['clientName', 'softwareId', 'softwareVersion'] as const) {
+    if (client[option] !== undefined && !isNonEmptyString(client[option])) {
+      throw invalidOption(option, 'must be a non-empty string');
+    }
+  }
+  for (const option of ['clientUri', 'logoUri'] as const) {
+    const value = client[option];
+    if (value !== undefined && !/^https?:$/.test(tryParseUrl(value)?.protocol ?? '')) {
+      throw invalidOption(option, 'must be an absolute http(s) URL');
+    }
+  }
+  if (jwks !== undefined && jwksUri !== undefined) {
+    throw invalidOption('jwks', 'and "jwksUri" are exclusive (RFC 7591 §2)');
+  }
+  if (jwksUri !== undefined) configuredUrl(jwksUri, 'jwksUri', false);
+  if (jwks !== undefined) {
+    const keys = (jwks as { keys?: unknown }).keys;
     if (!Array.isArray(keys) || keys.length === 0) {
-      throw invalidOptions('"jwks" must be { keys: [...] } with at least one key');
+      throw invalidOption('jwks', 'must be { keys: [...] } with at least one key');
     }
     for (const key of keys) {
       if (typeof key !== 'object' || key === null || Array.isArray(key)) {
-        throw invalidOptions('"jwks.keys" must be JSON Web Keys');
+        throw invalidOption('jwks.keys', 'must be JSON Web Keys');
       }
       if (PRIVATE_JWK_MEMBERS.some((member) => member in key)) {
-        throw invalidOptions('"jwks" must hold public keys only');
+        throw invalidOption('jwks', 'must hold public keys only');
       }
     }
   }
-}
-
-/** Validates everything in the options that registration relies on. Throws `invalid_options`. */
-function assertClientOptions(client: ClientOptions, grantTypes: readonly string[]): void {
-  assertGrantTypes(grantTypes);
-  if (client.redirectUris !== undefined) {
-    if (!Array.isArray(client.redirectUris)) throw invalidOptions('"redirectUris" must be a list of URLs');
-    for (const uri of client.redirectUris) assertRedirectUri(uri);
-  }
-  if (usesAuthorizationCode(grantTypes) && (client.redirectUris ?? []).length === 0) {
-    throw invalidOptions('"redirectUris" is required for the authorization_code grant');
-  }
-  if (client.clientMetadataUrl !== undefined) assertClientMetadataUrl(client.clientMetadataUrl);
-  if (client.tokenEndpointAuthMethod !== undefined && !isAuthMethod(client.tokenEndpointAuthMethod)) {
-    throw invalidOptions('"tokenEndpointAuthMethod" is not a supported token endpoint authentication method');
-  }
-  if (
-    client.applicationType !== undefined &&
-    client.applicationType !== 'native' &&
-    client.applicationType !== 'web'
-  ) {
-    throw invalidOptions('"applicationType" must be "native" or "web"');
-  }
-  assertOptionalString(client.clientName, 'clientName');
-  assertOptionalString(client.softwareId, 'softwareId');
-  assertOptionalString(client.softwareVersion, 'softwareVersion');
-  assertOptionalHttpUrl(client.clientUri, 'clientUri');
-  assertOptionalHttpUrl(client.logoUri, 'logoUri');
-  assertKeys(client);
-  if (client.extraMetadata !== undefined) {
-    if (typeof client.extraMetadata !== 'object' || client.extraMetadata === null) {
-      throw invalidOptions('"extraMetadata" must be an object');
+  if (extraMetadata !== undefined) {
+    if (typeof extraMetadata !== 'object' || extraMetadata === null) {
+      throw invalidOption('extraMetadata', 'must be an object');
     }
-    for (const key of Object.keys(client.extraMetadata)) {
-      if (RESERVED_METADATA.has(key)) {
-        throw invalidOptions(`"extraMetadata" must not set "${key}"; use the matching client option`);
-      }
+    const reserved = Object.keys(extraMetadata).find((key) => RESERVED_METADATA.includes(key));
+    if (reserved !== undefined) {
+      throw invalidOption('extraMetadata', `must not set "${reserved}"; use the matching client option`);
     }
   }
 }
@@ -288,20 +258,21 @@ export function chooseTokenEndpointAuthMethod(
   hasKey: boolean,
 ): TokenEndpointAuthMethod {
   if (preferred === 'private_key_jwt' && !hasKey) {
-    throw invalidOptions('"tokenEndpointAuthMethod" private_key_jwt needs "jwks" or "jwksUri"');
+    throw invalidOption('tokenEndpointAuthMethod', 'private_key_jwt needs "jwks" or "jwksUri"');
   }
-  const listed = supported === undefined || supported.length === 0 ? undefined : supported;
+  const listed = supported?.length ? supported : undefined;
   if (preferred !== undefined && (listed === undefined || listed.includes(preferred))) return preferred;
   const order: TokenEndpointAuthMethod[] = [];
   if (hasKey) order.push('private_key_jwt');
   if (preferred === undefined || preferred === 'none') order.push('none');
   order.push('client_secret_basic', 'client_secret_post');
-  if (listed === undefined) return order[0]!;
-  const chosen = order.find((method) => listed.includes(method));
+  const chosen = listed === undefined ? order[0] : order.find((method) => listed.includes(method));
   if (chosen === undefined) {
-    throw oauthError(
+    throw invalidField(
       'registration_failed',
-      'the authorization server supports no token endpoint authentication method this client can use',
+      'authorization server metadata',
+      'token_endpoint_auth_methods_supported',
+      'lists no method this client can use',
     );
   }
   return chosen;
@@ -318,23 +289,6 @@ function preferredMethod(
   return undefined;
 }
 
-/**
- * `native` for loopback redirect URIs, and for the device authorization grant without redirect
- * URIs (RFC 8628 clients are native applications on the user's device); else `web`.
- */
-function defaultApplicationType(
-  redirectUris: readonly string[],
-  grantTypes: readonly string[],
-): 'native' | 'web' {
-  if (redirectUris.length === 0) return grantTypes.includes(GRANT_TYPE_DEVICE_CODE) ? 'native' : 'web';
-  return redirectUris.every((uri) => {
-    const url = tryParseUrl(uri);
-    return url !== undefined && isLoopbackHost(url.hostname);
-  })
-    ? 'native'
-    : 'web';
-}
-
 // ---------------------------------------------------------------------------------------------
 // Dynamic Client Registration (RFC 7591)
 
@@ -342,7 +296,8 @@ function defaultApplicationType(
  * The RFC 7591 §2 registration request body. `redirect_uris` are sent only with the
  * `authorization_code` grant; without it `response_types` is `[]` (RFC 7591 §2 reads an omitted
  * list as `["code"]`, and servers then demand redirect URIs); `application_type` is always sent
- * (MCP requires it).
+ * (MCP requires it): `native` for loopback redirect URIs, and for the device authorization grant
+ * without redirect URIs (RFC 8628 clients are native applications on the user's device), else `web`.
  */
 export function buildRegistrationRequest(input: {
   client: ClientOptions;
@@ -352,93 +307,63 @@ export function buildRegistrationRequest(input: {
   const { client, grantTypes, metadata } = input;
   assertClientOptions(client, grantTypes);
   const authorizationCode = usesAuthorizationCode(grantTypes);
-  const redirectUris = authorizationCode ? [...(client.redirectUris ?? [])] : [];
-  const method = chooseTokenEndpointAuthMethod(
-    metadata.token_endpoint_auth_methods_supported,
-    preferredMethod(client, grantTypes),
-    hasKey(client),
-  );
-  const fields: [string, unknown][] = [
-    ['client_name', client.clientName ?? DEFAULT_CLIENT_NAME],
-    ...(authorizationCode ? ([['redirect_uris', redirectUris]] as [string, unknown][]) : []),
-    ['grant_types', [...grantTypes]],
-    // RFC 7591 §2 defaults `response_types` to ["code"], which makes a server demand redirect URIs
-    // of a machine client: say "none" explicitly.
-    ['response_types', authorizationCode ? ['code'] : []],
-    ['token_endpoint_auth_method', method],
-    ['application_type', client.applicationType ?? defaultApplicationType(redirectUris, grantTypes)],
-  ];
-  const optional: [string, unknown][] = [
-    ['client_uri', client.clientUri],
-    ['logo_uri', client.logoUri],
-    ['software_id', client.softwareId],
-    ['software_version', client.softwareVersion],
-    ['jwks_uri', client.jwksUri],
-    ['jwks', client.jwks === undefined ? undefined : { keys: client.jwks.keys.map((key) => ({ ...key })) }],
-  ];
-  for (const [name, value] of optional) if (value !== undefined) fields.push([name, value]);
+  const redirectUris = authorizationCode ? [...(client.redirectUris ?? [])] : undefined;
   // Extra metadata first; the reserved names were refused above, so nothing it holds can replace
   // a field of ours. Object.fromEntries defines properties, so a "__proto__" key stays a key.
-  return Object.fromEntries([...Object.entries(client.extraMetadata ?? {}), ...fields]);
+  return Object.fromEntries(
+    [
+      ...Object.entries(client.extraMetadata ?? {}),
+      ['client_name', client.clientName ?? DEFAULT_CLIENT_NAME],
+      ['redirect_uris', redirectUris],
+      ['grant_types', [...grantTypes]],
+      // RFC 7591 §2 defaults `response_types` to ["code"], which makes a server demand redirect
+      // URIs of a machine client: say "none" explicitly.
+      ['response_types', authorizationCode ? ['code'] : []],
+      [
+        'token_endpoint_auth_method',
+        chooseTokenEndpointAuthMethod(
+          metadata.token_endpoint_auth_methods_supported,
+          preferredMethod(client, grantTypes),
+          hasKey(client),
+        ),
+      ],
+      [
+        'application_type',
+        client.applicationType ??
+          ((
+            redirectUris?.length
+              ? redirectUris.every((uri) => isLoopbackHost(tryParseUrl(uri)?.hostname ?? ''))
+              : grantTypes.includes(GRANT_TYPE_DEVICE_CODE)
+          )
+            ? 'native'
+            : 'web'),
+      ],
+      ['client_uri', client.clientUri],
+      ['logo_uri', client.logoUri],
+      ['software_id', client.softwareId],
+      ['software_version', client.softwareVersion],
+      ['jwks_uri', client.jwksUri],
+      ['jwks', client.jwks && { keys: client.jwks.keys.map((key) => ({ ...key })) }],
+    ].filter(([, value]) => value !== undefined),
+  );
 }
 
 function registrationError(response: OAuthHttpResponse): OAuthClientError {
-  let error: string | undefined;
-  let description: string | undefined;
-  try {
-    const body: unknown = JSON.parse(response.body);
-    if (typeof body === 'object' && body !== null) {
-      const { error: code, error_description: text } = body as Record<string, unknown>;
-      if (typeof code === 'string') error = code;
-      description = serverDescription(text);
-    }
-  } catch {
-    // not JSON: only the status is reported
-  }
+  const { error, description } = readErrorBody(response);
   // Fixed text per known error, then the server's own error_description, sanitized and marked.
+  const rejected = 'dynamic client registration was rejected: the authorization server does not accept';
   const message =
     error === 'invalid_redirect_uri'
-      ? 'dynamic client registration was rejected: the authorization server does not accept the redirect URIs (check "redirectUris" and "applicationType")'
+      ? `${rejected} the redirect URIs (check "redirectUris" and "applicationType")`
       : error === 'invalid_client_metadata'
-        ? 'dynamic client registration was rejected: the authorization server does not accept the client metadata'
+        ? `${rejected} the client metadata`
         : error === 'invalid_software_statement' || error === 'unapproved_software_statement'
-          ? 'dynamic client registration was rejected: the software statement was not accepted'
+          ? `${rejected} the software statement`
           : `dynamic client registration failed with HTTP status ${response.status}`;
-  return oauthError('registration_failed', withServerWords(message, description), {
+  return oauthError('registration_failed', withServerWords(message, serverDescription(description)), {
     oauthError: error,
     status: response.status,
   });
-}
-
-function fieldError(field: string, requirement: string, status: number): OAuthClientError {
-  return oauthError('registration_failed', `registration response "${field}" ${requirement}`, { status });
-}
-
-/** An optional member: absent or JSON `null` read as absent. */
-function optionalMember(body: Record<string, unknown>, name: string): unknown {
-  const value = body[name];
-  return value === null ? undefined : value;
-}
-
-function optionalString(body: Record<string, unknown>, name: string, status: number): string | undefined {
-  const value = optionalMember(body, name);
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw fieldError(name, 'must be a non-empty string', status);
-  return value;
-}
-
-function optionalTimestamp(body: Record<string, unknown>, name: string, status: number): number | undefined {
-  const value = optionalMember(body, name);
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw fieldError(name, 'must be a non-negative number', status);
-  }
-  return value;
-}
-
-function requestedStrings(requested: Record<string, unknown>, name: string): string[] {
-  const value = requested[name];
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
 /**
@@ -475,104 +400,96 @@ function readRegistrationResponse(
     throw registrationError(response);
   }
   const body = parseJsonObject(response, 'registration response', 'registration_failed');
+  const fail = (field: string, rule: string) =>
+    invalidField('registration_failed', 'registration response', field, rule, { status });
+  const fields = fieldReader(body, fail);
 
-  const clientId = body.client_id;
-  if (typeof clientId !== 'string' || clientId === '')
-    throw fieldError('client_id', 'must be a non-empty string', status);
-
-  const clientSecret = optionalString(body, 'client_secret', status);
-  let clientSecretExpiresAt = optionalTimestamp(body, 'client_secret_expires_at', status);
-  const expiryMissing = clientSecret !== undefined && clientSecretExpiresAt === undefined;
-  if (expiryMissing) clientSecretExpiresAt = 0;
-  if (
-    clientSecret !== undefined &&
-    clientSecretExpiresAt !== undefined &&
-    clientSecretExpiresAt > 0 &&
-    clientSecretExpiresAt <= input.now / 1000
-  ) {
-    throw fieldError('client_secret_expires_at', 'is in the past', status);
+  const clientId = fields.string('client_id', true)!;
+  const clientSecret = fields.string('client_secret');
+  const expiryMissing = clientSecret !== undefined && fields.get('client_secret_expires_at') === undefined;
+  const clientSecretExpiresAt = fields.number('client_secret_expires_at') ?? (expiryMissing ? 0 : undefined);
+  if (clientSecret !== undefined && isExpired(clientSecretExpiresAt, input.now)) {
+    throw fail('client_secret_expires_at', 'is in the past');
   }
-  optionalTimestamp(body, 'client_id_issued_at', status);
+  fields.number('client_id_issued_at');
 
-  const registrationAccessToken = optionalString(body, 'registration_access_token', status);
-  const registrationClientUri = optionalString(body, 'registration_client_uri', status);
+  const registrationAccessToken = fields.string('registration_access_token');
+  const registrationClientUri = fields.string('registration_client_uri');
   if (registrationClientUri !== undefined) {
+    const issuerUrl = tryParseUrl(input.issuer);
+    if (issuerUrl === undefined) throw invalidOption('issuer', 'must be an absolute URL');
+    const rule = { ...input, what: 'registration_client_uri', learnedFrom: issuerUrl };
     let url: URL;
     try {
-      url = assertSafeUrl(registrationClientUri, {
-        what: 'registration_client_uri',
-        allowLoopbackHttp: isLoopbackHttpUrl(input.issuer),
-      });
+      url = assertSafeUrl(registrationClientUri, { ...rule, allowLoopbackHttp: isLoopbackHttp(issuerUrl) });
     } catch {
-      throw fieldError('registration_client_uri', 'must be an https URL, and not link-local', status);
+      throw fail('registration_client_uri', 'must be an https URL, and not link-local');
     }
-    const issuerUrl = tryParseUrl(input.issuer);
-    if (issuerUrl === undefined) throw invalidOptions('the registration "issuer" must be an absolute URL');
     try {
-      assertNoMorePrivateNetwork(url, {
-        what: 'registration_client_uri',
-        learnedFrom: issuerUrl,
-        allowPrivateNetworks: input.allowPrivateNetworks,
-      });
+      assertNoMorePrivateNetwork(url, rule);
     } catch {
-      throw fieldError(
+      throw fail(
         'registration_client_uri',
         'must not point to a more private network than the authorization server',
-        status,
       );
     }
   }
 
-  const requestedMethod = isAuthMethod(input.requested.token_endpoint_auth_method)
-    ? input.requested.token_endpoint_auth_method
-    : 'client_secret_basic'; // RFC 7591 §2 default when the request named none
-  const echoedMethod = optionalMember(body, 'token_endpoint_auth_method');
+  const requested = input.requested;
+  const echoedMethod = fields.get('token_endpoint_auth_method');
   if (echoedMethod !== undefined && !isAuthMethod(echoedMethod)) {
-    throw fieldError('token_endpoint_auth_method', 'is not a method this client supports', status);
+    throw fail('token_endpoint_auth_method', 'is not a method this client supports');
   }
-  const method = echoedMethod ?? requestedMethod;
-  if ((method === 'client_secret_basic' || method === 'client_secret_post') && clientSecret === undefined) {
-    throw fieldError('client_secret', `is required for ${method}`, status);
+  // RFC 7591 §2 default when the request named none: client_secret_basic.
+  const method =
+    echoedMethod ??
+    (isAuthMethod(requested.token_endpoint_auth_method)
+      ? requested.token_endpoint_auth_method
+      : 'client_secret_basic');
+  if (usesSecret(method) && clientSecret === undefined) {
+    throw fail('client_secret', `is required for ${method}`);
   }
-  if (
-    method === 'private_key_jwt' &&
-    input.requested.jwks === undefined &&
-    input.requested.jwks_uri === undefined
-  ) {
-    throw fieldError('token_endpoint_auth_method', 'is private_key_jwt but no key was registered', status);
+  if (method === 'private_key_jwt' && requested.jwks === undefined && requested.jwks_uri === undefined) {
+    throw fail('token_endpoint_auth_method', 'is private_key_jwt but no key was registered');
   }
 
-  const sentRedirectUris = requestedStrings(input.requested, 'redirect_uris');
-  const echoedRedirectUris = optionalMember(body, 'redirect_uris');
-  if (echoedRedirectUris !== undefined) {
-    if (!Array.isArray(echoedRedirectUris) || !echoedRedirectUris.every((uri) => typeof uri === 'string')) {
-      throw fieldError('redirect_uris', 'must be a list of strings', status);
-    }
-    if (!sentRedirectUris.every((uri) => echoedRedirectUris.includes(uri))) {
-      throw fieldError('redirect_uris', 'must contain every redirect URI that was registered', status);
-    }
+  const sentRedirectUris = Array.isArray(requested.redirect_uris)
+    ? requested.redirect_uris.filter((uri): uri is string => typeof uri === 'string')
+    : [];
+  const echoedRedirectUris = fields.strings('redirect_uris');
+  if (
+    echoedRedirectUris !== undefined &&
+    !sentRedirectUris.every((uri) => echoedRedirectUris.includes(uri))
+  ) {
+    throw fail('redirect_uris', 'must contain every redirect URI that was registered');
   }
 
   // The grants the server registered (RFC 7591 §3.2.1 echoes them), else the ones asked for.
-  const echoedGrantTypes = optionalMember(body, 'grant_types');
-  const grantTypes =
-    Array.isArray(echoedGrantTypes) && echoedGrantTypes.every((grant) => typeof grant === 'string')
-      ? [...echoedGrantTypes]
-      : requestedStrings(input.requested, 'grant_types');
+  const echoedGrantTypes = fields.get('grant_types');
+  const grantTypes = isStringList(echoedGrantTypes)
+    ? [...echoedGrantTypes]
+    : Array.isArray(requested.grant_types)
+      ? requested.grant_types.filter((grant): grant is string => typeof grant === 'string')
+      : [];
 
-  const info: ClientInformation = {
+  const info = withoutUndefined<ClientInformation>({
     issuer: input.issuer,
     clientId,
-    ...(clientSecret === undefined ? {} : { clientSecret }),
-    ...(clientSecret === undefined || clientSecretExpiresAt === undefined ? {} : { clientSecretExpiresAt }),
+    clientSecret,
+    clientSecretExpiresAt: clientSecret === undefined ? undefined : clientSecretExpiresAt,
     tokenEndpointAuthMethod: method,
     redirectUris: sentRedirectUris,
     grantTypes,
     source: 'dynamic',
-    ...(registrationAccessToken === undefined ? {} : { registrationAccessToken }),
-    ...(registrationClientUri === undefined ? {} : { registrationClientUri }),
-  };
+    registrationAccessToken,
+    registrationClientUri,
+  });
   return { info, expiryMissing };
+}
+
+/** Seconds since the epoch, set and not `0` (never expires), at or before `now` (milliseconds). */
+function isExpired(expiresAt: number | undefined, now: number): boolean {
+  return expiresAt !== undefined && expiresAt > 0 && expiresAt <= now / 1000;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -592,13 +509,27 @@ export async function forgetClient(store: OAuthStore<ClientInformation>, issuer:
   await guardStore(() => store.delete(issuer), 'delete');
 }
 
-type StoredVerdict =
-  | 'usable'
-  | 'invalid'
-  | 'other-issuer'
-  | 'expired'
-  | 'redirect-uris-changed'
-  | 'grant-types-changed';
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/**
+ * A client record read back from a store is well formed: a client id, a supported method, string
+ * secret, redirect URIs and grant types, a numeric secret expiry.
+ */
+export function isClientRecord(value: unknown): value is ClientInformation {
+  const record = value as Partial<Record<keyof ClientInformation, unknown>> | null;
+  return (
+    typeof record === 'object' &&
+    record !== null &&
+    isNonEmptyString(record.clientId) &&
+    isAuthMethod(record.tokenEndpointAuthMethod) &&
+    isStringList(record.redirectUris) &&
+    (record.grantTypes === undefined || isStringList(record.grantTypes)) &&
+    ['undefined', 'string'].includes(typeof record.clientSecret) &&
+    ['undefined', 'number'].includes(typeof record.clientSecretExpiresAt)
+  );
+}
 
 /**
  * Whether a client was registered for every grant the session runs (`refresh_token` aside: without
@@ -606,8 +537,7 @@ type StoredVerdict =
  */
 export function coversGrantTypes(client: ClientInformation, grantTypes: readonly string[]): boolean {
   const registered = client.grantTypes;
-  if (registered === undefined) return true;
-  return grantTypes.every((grant) => grant === 'refresh_token' || registered.includes(grant));
+  return grantTypes.every((grant) => grant === 'refresh_token' || registered?.includes(grant) !== false);
 }
 
 function judgeStored(
@@ -616,26 +546,10 @@ function judgeStored(
   requiredRedirectUris: readonly string[],
   grantTypes: readonly string[],
   now: number,
-): StoredVerdict {
-  const record = stored as unknown as Record<string, unknown>;
-  if (
-    typeof record !== 'object' ||
-    record === null ||
-    record.source !== 'dynamic' ||
-    typeof record.clientId !== 'string' ||
-    record.clientId === '' ||
-    !isAuthMethod(record.tokenEndpointAuthMethod) ||
-    !Array.isArray(record.redirectUris) ||
-    (record.clientSecret !== undefined && typeof record.clientSecret !== 'string') ||
-    (record.clientSecretExpiresAt !== undefined && typeof record.clientSecretExpiresAt !== 'number') ||
-    (record.grantTypes !== undefined &&
-      (!Array.isArray(record.grantTypes) || !record.grantTypes.every((grant) => typeof grant === 'string')))
-  ) {
-    return 'invalid';
-  }
-  if (record.issuer !== issuer) return 'other-issuer';
-  const expiresAt = stored.clientSecretExpiresAt;
-  if (expiresAt !== undefined && expiresAt > 0 && expiresAt <= now / 1000) return 'expired';
+): string {
+  if (!isClientRecord(stored) || stored.source !== 'dynamic') return 'invalid';
+  if (stored.issuer !== issuer) return 'other-issuer';
+  if (isExpired(stored.clientSecretExpiresAt, now)) return 'expired';
   const registered = stored.redirectUris.map(withoutLoopbackPort);
   if (!requiredRedirectUris.every((uri) => registered.includes(withoutLoopbackPort(uri)))) {
     return 'redirect-uris-changed';
@@ -650,9 +564,9 @@ function judgeStored(
  */
 function withoutLoopbackPort(uri: string): string {
   const url = tryParseUrl(uri);
-  if (url === undefined || url.protocol !== 'http:' || !isLoopbackHost(url.hostname)) return uri;
-  url.port = '';
-  return url.href;
+  if (!isLoopbackHttp(url)) return uri;
+  url!.port = '';
+  return url!.href;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -660,45 +574,37 @@ function withoutLoopbackPort(uri: string): string {
 
 function resolvePreRegistered(input: ResolveClientInput): ClientInformation | undefined {
   const entries = input.client.preRegistered;
-  if (entries === undefined || entries.length === 0) return undefined;
+  if (!entries?.length) return undefined;
   const matches = entries.filter((entry) => entry.issuer === input.issuer);
-  if (matches.length > 1)
-    throw invalidOptions('"preRegistered" lists more than one client for the same issuer');
+  const option = 'client.preRegistered';
+  if (matches.length > 1) throw invalidOption(option, 'lists more than one client for the same issuer');
   const entry = matches[0];
   if (entry === undefined) {
     throw oauthError(
       'client_configuration_required',
-      `the pre-registered client is for a different authorization server than ${displayIssuer(input.issuer)}; configure a pre-registered client for this issuer in "client.preRegistered" (credentials are never used with another server)`,
+      `"${option}" has no client for ${displayIssuer(input.issuer)} (credentials are never used with another server)`,
     );
   }
-  if (typeof entry.clientId !== 'string' || entry.clientId === '') {
-    throw invalidOptions('"preRegistered" clientId must be a non-empty string');
+  const { clientId, clientSecret, tokenEndpointAuthMethod } = entry;
+  if (!isNonEmptyString(clientId)) throw invalidOption(`${option}[].clientId`, 'must be a non-empty string');
+  if (clientSecret !== undefined && !isNonEmptyString(clientSecret)) {
+    throw invalidOption(`${option}[].clientSecret`, 'must be a non-empty string');
   }
-  if (
-    entry.clientSecret !== undefined &&
-    (typeof entry.clientSecret !== 'string' || entry.clientSecret === '')
-  ) {
-    throw invalidOptions('"preRegistered" clientSecret must be a non-empty string');
+  if (tokenEndpointAuthMethod !== undefined && !isAuthMethod(tokenEndpointAuthMethod)) {
+    throw invalidOption(`${option}[].tokenEndpointAuthMethod`, 'is not a supported method');
   }
-  if (entry.tokenEndpointAuthMethod !== undefined && !isAuthMethod(entry.tokenEndpointAuthMethod)) {
-    throw invalidOptions('"preRegistered" tokenEndpointAuthMethod is not a supported method');
+  const method = tokenEndpointAuthMethod ?? (clientSecret === undefined ? 'none' : 'client_secret_basic');
+  if (usesSecret(method) && clientSecret === undefined) {
+    throw invalidOption(`${option}[].clientSecret`, `is required for ${method}`);
   }
-  const method =
-    entry.tokenEndpointAuthMethod ?? (entry.clientSecret === undefined ? 'none' : 'client_secret_basic');
-  if (
-    (method === 'client_secret_basic' || method === 'client_secret_post') &&
-    entry.clientSecret === undefined
-  ) {
-    throw invalidOptions(`"preRegistered" ${method} needs a clientSecret`);
-  }
-  return {
+  return withoutUndefined<ClientInformation>({
     issuer: input.issuer,
-    clientId: entry.clientId,
-    ...(entry.clientSecret === undefined ? {} : { clientSecret: entry.clientSecret }),
+    clientId,
+    clientSecret,
     tokenEndpointAuthMethod: method,
     redirectUris: [...(input.client.redirectUris ?? [])],
     source: 'pre-registered',
-  };
+  });
 }
 
 function resolveMetadataDocument(input: ResolveClientInput): ClientInformation | undefined {
@@ -725,18 +631,14 @@ async function registerDynamically(
 ): Promise<ClientInformation> {
   const url = assertSafeUrl(endpoint, {
     what: 'registration_endpoint',
-    allowLoopbackHttp: isLoopbackHttpUrl(input.issuer),
+    allowLoopbackHttp: isLoopbackHttp(tryParseUrl(input.issuer)),
   });
-  const requested = buildRegistrationRequest({
-    client: input.client,
-    grantTypes: input.grantTypes,
-    metadata: input.metadata,
-  });
+  const requested = buildRegistrationRequest(input);
   let body: string;
   try {
     body = JSON.stringify(requested);
   } catch {
-    throw invalidOptions('"extraMetadata" must be JSON-serialisable');
+    throw invalidOption('extraMetadata', 'must be JSON-serialisable');
   }
   const response = await sendRequest(context, {
     method: 'POST',
@@ -771,9 +673,11 @@ export async function resolveClient(
   const logger = context.logger;
   assertClientOptions(client, grantTypes);
   if (metadata.issuer !== issuer) {
-    throw oauthError(
+    throw invalidField(
       'issuer_mismatch',
-      'authorization server metadata "issuer" does not match the issuer being registered with',
+      'authorization server metadata',
+      'issuer',
+      'does not match the issuer being registered with',
     );
   }
 
@@ -808,12 +712,12 @@ export async function resolveClient(
     return info;
   }
 
-  const hint =
-    client.clientMetadataUrl === undefined
-      ? 'configure a pre-registered client id for this issuer, or a client metadata URL ("clientMetadataUrl") if the server supports Client ID Metadata Documents'
-      : 'configure a pre-registered client id for this issuer (the server supports neither Client ID Metadata Documents nor Dynamic Client Registration)';
+  // Name the options that fix it: a pre-registered client, or a metadata document URL when none
+  // is configured (the server may support them).
   throw oauthError(
     'client_configuration_required',
-    `no client is configured for ${displayIssuer(issuer)} and it offers no way to register one: ${hint} (the "client.preRegistered" option)`,
+    client.clientMetadataUrl === undefined
+      ? `${displayIssuer(issuer)} offers no dynamic client registration: configure "client.preRegistered" for it, or "client.clientMetadataUrl" if it supports client metadata documents`
+      : `${displayIssuer(issuer)} supports neither client metadata documents nor dynamic client registration: configure "client.preRegistered" for it`,
   );
 }

@@ -2,10 +2,11 @@
  * Token revocation (RFC 7009): a form POST of the token with the client's authentication.
  * Redirects are refused, since the request carries a token and client credentials.
  */
-import { applyClientAuthentication, type ClientAuthentication } from './client-auth.js';
-import { oauthError } from './errors.js';
-import { formEncode, type HttpContext, type OAuthHttpResponse, sendRequest } from './http.js';
-import { oauthErrorResponse } from './token.js';
+import type { ClientAuthentication } from './client-auth.js';
+import { invalidField, oauthError } from './errors.js';
+import type { HttpContext, OAuthHttpResponse } from './http.js';
+import { sendRequest } from './http.js';
+import { formRequest, oauthErrorResponse } from './token.js';
 import { redactUrl, tryParseUrl } from './url.js';
 
 export interface RevocationInput {
@@ -31,31 +32,28 @@ export async function buildRevocationRequest(input: RevocationInput): Promise<Re
     throw oauthError('invalid_options', 'revocation endpoint must be an absolute URL');
   }
   if (typeof input.token !== 'string' || input.token.length === 0) {
-    throw oauthError('invalid_options', 'revocation request "token" must be a non-empty string');
+    throw invalidField('invalid_options', 'revocation request', 'token', 'must be a non-empty string');
   }
   if (input.tokenTypeHint !== 'access_token' && input.tokenTypeHint !== 'refresh_token') {
-    throw oauthError(
+    throw invalidField(
       'invalid_options',
-      'revocation request "token_type_hint" must be access_token or refresh_token',
+      'revocation request',
+      'token_type_hint',
+      'must be access_token or refresh_token',
     );
   }
-  const parameters: Record<string, string> = { token: input.token, token_type_hint: input.tokenTypeHint };
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
-  };
   // A private_key_jwt assertion's audience is the issuer by default; with `token_endpoint` it is
   // the endpoint the assertion is presented to, here the revocation endpoint.
-  await applyClientAuthentication(
+  return formRequest(
+    input.endpoint,
+    { token: input.token, token_type_hint: input.tokenTypeHint },
     input.client,
-    { parameters, headers },
     {
       issuer: input.issuer,
       tokenEndpoint: input.endpoint,
       now: input.now,
     },
   );
-  return { url: input.endpoint, headers, body: formEncode(parameters) };
 }
 
 /**

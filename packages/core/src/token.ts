@@ -5,15 +5,14 @@
  * `buildTokenRequest` and the `parse*Response` functions do no IO; `requestToken` and
  * `requestTokenExchange` send through the injected client with redirects refused.
  */
-import { applyClientAuthentication, type ClientAuthentication } from './client-auth.js';
-import { isOAuthClientError, type OAuthClientError, oauthError } from './errors.js';
 import {
-  formEncode,
-  type HttpContext,
-  type OAuthHttpResponse,
-  parseJsonObject,
-  sendRequest,
-} from './http.js';
+  applyClientAuthentication,
+  type ClientAuthentication,
+  type ClientAuthenticationContext,
+} from './client-auth.js';
+import { invalidField, isOAuthClientError, type OAuthClientError, oauthError } from './errors.js';
+import { fieldReader, isNonEmptyString, readErrorBody, withoutUndefined } from './fields.js';
+import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
 import { parseScope } from './scopes.js';
 import type { TokenSet } from './types.js';
 import { redactUrl, tryParseUrl } from './url.js';
@@ -87,17 +86,15 @@ export interface TokenRequest {
 }
 
 function requireValue(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw oauthError('invalid_options', `token request "${field}" must be a non-empty string`);
+  if (!isNonEmptyString(value)) {
+    throw invalidField('invalid_options', 'token request', field, 'must be a non-empty string');
   }
   return value;
 }
 
-function grantParameters(grant: TokenGrant): Record<string, string> {
-  const scope = (scopes: readonly string[] | undefined): Record<string, string> => {
-    const value = (scopes ?? []).filter((item) => item.length > 0).join(' ');
-    return value === '' ? {} : { scope: value };
-  };
+function grantParameters(grant: TokenGrant): Record<string, string | undefined> {
+  const scope = (grant as { scopes?: readonly string[] }).scopes?.filter((item) => item !== '').join(' ');
+  const withScope = { scope: scope || undefined };
   switch (grant.type) {
     case 'authorization_code':
       return {
@@ -110,35 +107,35 @@ function grantParameters(grant: TokenGrant): Record<string, string> {
       return {
         grant_type: 'refresh_token',
         refresh_token: requireValue(grant.refreshToken, 'refresh_token'),
-        ...scope(grant.scopes),
+        ...withScope,
       };
     case 'client_credentials':
-      return { grant_type: 'client_credentials', ...scope(grant.scopes) };
+      return { grant_type: 'client_credentials', ...withScope };
     case 'jwt_bearer':
       return {
         grant_type: GRANT_TYPE_JWT_BEARER,
         assertion: requireValue(grant.assertion, 'assertion'),
-        ...scope(grant.scopes),
+        ...withScope,
       };
     case 'device_code':
       return {
         grant_type: GRANT_TYPE_DEVICE_CODE,
         device_code: requireValue(grant.deviceCode, 'device_code'),
       };
-    case 'token_exchange': {
-      const parameters: Record<string, string> = {
+    case 'token_exchange':
+      return {
         grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
         subject_token: requireValue(grant.subjectToken, 'subject_token'),
         subject_token_type: requireValue(grant.subjectTokenType, 'subject_token_type'),
+        requested_token_type:
+          grant.requestedTokenType === undefined
+            ? undefined
+            : requireValue(grant.requestedTokenType, 'requested_token_type'),
+        audience: grant.audience === undefined ? undefined : requireValue(grant.audience, 'audience'),
+        ...withScope,
       };
-      if (grant.requestedTokenType !== undefined) {
-        parameters.requested_token_type = requireValue(grant.requestedTokenType, 'requested_token_type');
-      }
-      if (grant.audience !== undefined) parameters.audience = requireValue(grant.audience, 'audience');
-      return { ...parameters, ...scope(grant.scopes) };
-    }
     default:
-      throw oauthError('invalid_options', 'token request grant type is not supported');
+      throw invalidField('invalid_options', 'token request', 'grant_type', 'is not supported');
   }
 }
 
@@ -152,28 +149,42 @@ export async function buildTokenRequest(input: TokenRequestInput): Promise<Token
   }
   const parameters = grantParameters(input.grant);
   if (input.resource !== undefined) parameters.resource = requireValue(input.resource, 'resource');
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
+  return formRequest(
+    input.tokenEndpoint,
+    parameters,
+    input.client,
+    { issuer: input.issuer, tokenEndpoint: input.tokenEndpoint, now: input.now },
+    input.dpopProof === undefined ? {} : { dpop: requireValue(input.dpopProof, 'DPoP') },
+    input.extraParameters,
+  );
+}
+
+/**
+ * An `application/x-www-form-urlencoded` POST to a token-endpoint style URL: `parameters` (those
+ * `undefined` left out), the client's authentication (when there is a client), then `extra`, which
+ * may not replace any of them.
+ */
+export async function formRequest(
+  url: string,
+  parameters: Record<string, string | undefined>,
+  client: ClientAuthentication | undefined,
+  context: ClientAuthenticationContext,
+  headers: Record<string, string> = {},
+  extra: Readonly<Record<string, string>> = {},
+): Promise<TokenRequest> {
+  const defined = withoutUndefined<Record<string, string>>(parameters);
+  const target = {
+    parameters: defined,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
   };
-  if (input.dpopProof !== undefined) headers.dpop = requireValue(input.dpopProof, 'DPoP');
-  if (input.client !== undefined) {
-    await applyClientAuthentication(
-      input.client,
-      { parameters, headers },
-      { issuer: input.issuer, tokenEndpoint: input.tokenEndpoint, now: input.now },
-    );
+  if (client !== undefined) await applyClientAuthentication(client, target, context);
+  for (const [name, value] of Object.entries(extra)) {
+    const subject = 'extra request parameter';
+    if (Object.hasOwn(defined, name))
+      throw invalidField('invalid_options', subject, name, 'is set by the engine');
+    if (typeof value !== 'string') throw invalidField('invalid_options', subject, name, 'must be a string');
   }
-  for (const [name, value] of Object.entries(input.extraParameters ?? {})) {
-    if (Object.hasOwn(parameters, name)) {
-      throw oauthError('invalid_options', `extra token request parameter "${name}" is set by the engine`);
-    }
-    if (typeof value !== 'string') {
-      throw oauthError('invalid_options', `extra token request parameter "${name}" must be a string`);
-    }
-    parameters[name] = value;
-  }
-  return { url: input.tokenEndpoint, headers, body: formEncode(parameters) };
+  return { url, headers: target.headers, body: new URLSearchParams({ ...defined, ...extra }).toString() };
 }
 
 // ---------------------------------------------------------------- responses
@@ -182,7 +193,7 @@ export async function buildTokenRequest(input: TokenRequestInput): Promise<Token
  * RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 9449 §8, RFC 8628 §3.5 (and RFC 8707 `invalid_target`)
  * error codes.
  */
-const KNOWN_ERRORS = new Set([
+const KNOWN_ERRORS = [
   'invalid_request',
   'invalid_client',
   'invalid_grant',
@@ -199,18 +210,11 @@ const KNOWN_ERRORS = new Set([
   'expired_token',
   'server_error',
   'temporarily_unavailable',
-]);
+];
 
 /** The `error` of an RFC 6749 §5.2 error body, or `undefined` when the body is not one. Never throws. */
 export function readOAuthErrorCode(response: OAuthHttpResponse): string | undefined {
-  try {
-    const value: unknown = JSON.parse(response.body);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-    const error = (value as Record<string, unknown>).error;
-    return typeof error === 'string' && error.length > 0 ? error : undefined;
-  } catch {
-    return undefined;
-  }
+  return readErrorBody(response).error;
 }
 
 /**
@@ -223,77 +227,49 @@ export function oauthErrorResponse(
   what: string,
   response: OAuthHttpResponse,
 ): OAuthClientError {
+  const { status } = response;
   const errorCode = readOAuthErrorCode(response);
-  const suffix = errorCode !== undefined && KNOWN_ERRORS.has(errorCode) ? ` (${errorCode})` : '';
-  return oauthError(code, `${what} failed with HTTP status ${response.status}${suffix}`, {
-    status: response.status,
+  const suffix = KNOWN_ERRORS.includes(errorCode!) ? ` (${errorCode})` : '';
+  return oauthError(code, `${what} failed with HTTP status ${status}${suffix}`, {
+    status,
     oauthError: errorCode,
   });
 }
 
-function isSuccess(response: OAuthHttpResponse): boolean {
-  return response.status >= 200 && response.status < 300;
-}
-
-function invalid(message: string, response: OAuthHttpResponse): OAuthClientError {
-  return oauthError('token_response_invalid', message, { status: response.status });
-}
-
-function readAccessToken(body: Record<string, unknown>, response: OAuthHttpResponse): string {
-  const value = body.access_token;
-  if (typeof value !== 'string' || value.length === 0) {
-    throw invalid('token response "access_token" must be a non-empty string', response);
-  }
-  return value;
-}
-
-/** Reads an optional field; JSON `null` counts as absent. */
-function optional(body: Record<string, unknown>, field: string): unknown {
-  const value = body[field];
-  return value === null ? undefined : value;
-}
-
-function readOptionalString(
-  body: Record<string, unknown>,
-  field: string,
-  response: OAuthHttpResponse,
-): string | undefined {
-  const value = optional(body, field);
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) {
-    throw invalid(`token response "${field}" must be a non-empty string`, response);
-  }
-  return value;
-}
-
-/**
- * `expires_in` in seconds: a finite number ≥ 0, or a string of decimal digits (some servers send
- * one); values above {@link MAXIMUM_EXPIRES_IN_SECONDS} are capped.
- */
-function readExpiresIn(body: Record<string, unknown>, response: OAuthHttpResponse): number | undefined {
-  const raw = optional(body, 'expires_in');
-  if (raw === undefined) return undefined;
-  let value: number;
-  if (typeof raw === 'number') value = raw;
-  else if (typeof raw === 'string' && /^\d{1,15}$/.test(raw)) value = Number(raw);
-  else value = Number.NaN;
-  if (!Number.isFinite(value) || value < 0) {
-    throw invalid('token response "expires_in" must be a non-negative number', response);
-  }
-  return Math.min(value, MAXIMUM_EXPIRES_IN_SECONDS);
-}
-
-function readScope(body: Record<string, unknown>, response: OAuthHttpResponse): string[] | undefined {
-  const value = optional(body, 'scope');
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw invalid('token response "scope" must be a string', response);
-  // GitHub separates granted scopes with commas; RFC 6749 §3.3 with spaces.
-  return parseScope(value.includes(',') && !value.includes(' ') ? value.replaceAll(',', ' ') : value);
-}
-
-function readSuccessBody(response: OAuthHttpResponse, what: string): Record<string, unknown> {
-  if (!isSuccess(response)) throw oauthErrorResponse('token_request_failed', what, response);
-  return parseJsonObject(response, 'token response', 'token_response_invalid');
+/** The 2xx body of a token endpoint response, and a reader of its fields (`token response "…" …`). */
+function readSuccessBody(response: OAuthHttpResponse, what: string) {
+  const { status } = response;
+  if (status < 200 || status > 299) throw oauthErrorResponse('token_request_failed', what, response);
+  const body = parseJsonObject(response, 'token response', 'token_response_invalid');
+  const fail = (field: string, rule: string) =>
+    invalidField('token_response_invalid', 'token response', field, rule, { status });
+  const fields = fieldReader(body, fail);
+  return {
+    ...fields,
+    fail,
+    body,
+    /**
+     * `expires_in` in seconds as an expiry time: a finite number ≥ 0, or a string of decimal
+     * digits (some servers send one); values above {@link MAXIMUM_EXPIRES_IN_SECONDS} are capped.
+     */
+    expiresAt(now: number): number | undefined {
+      const raw = fields.get('expires_in');
+      const seconds = fields.number(
+        'expires_in',
+        typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : raw,
+      );
+      return seconds === undefined
+        ? undefined
+        : now + Math.round(Math.min(seconds, MAXIMUM_EXPIRES_IN_SECONDS) * 1000);
+    },
+    scope(): string[] | undefined {
+      const value = fields.get('scope');
+      if (value === undefined) return undefined;
+      if (typeof value !== 'string') throw fail('scope', 'must be a string');
+      // GitHub separates granted scopes with commas; RFC 6749 §3.3 with spaces.
+      return parseScope(value.includes(',') && !value.includes(' ') ? value.replaceAll(',', ' ') : value);
+    },
+  };
 }
 
 export interface TokenResponseExpectations {
@@ -321,41 +297,31 @@ export function parseTokenResponse(
   response: OAuthHttpResponse,
   expectations: TokenResponseExpectations,
 ): TokenSet {
-  const body = readSuccessBody(response, 'token request');
-  const accessToken = readAccessToken(body, response);
-  const rawType = body.token_type;
-  if (typeof rawType !== 'string') throw invalid('token response "token_type" must be a string', response);
-  let tokenType: TokenSet['tokenType'];
-  const normalized = rawType.toLowerCase();
-  if (normalized === 'bearer') tokenType = 'Bearer';
-  else if (normalized === 'dpop') {
-    if (!expectations.dpop)
-      throw invalid('token response "token_type" is DPoP but DPoP was not used', response);
-    tokenType = 'DPoP';
-  } else {
-    throw invalid('token response "token_type" must be Bearer or DPoP', response);
-  }
-  const expiresIn = readExpiresIn(body, response);
-  const isRefresh = expectations.grant === 'refresh_token';
-  const refreshToken =
-    readOptionalString(body, 'refresh_token', response) ??
-    (isRefresh ? expectations.previous?.refreshToken : undefined);
-  const idToken = readOptionalString(body, 'id_token', response);
-  const grantedScopes =
-    readScope(body, response) ??
-    (isRefresh && expectations.previous !== undefined
-      ? [...expectations.previous.grantedScopes]
-      : [...expectations.requestedScopes]);
-  return {
+  const fields = readSuccessBody(response, 'token request');
+  const { now, previous } = expectations;
+  const accessToken = fields.string('access_token', true)!;
+  const rawType = fields.body.token_type;
+  if (typeof rawType !== 'string') throw fields.fail('token_type', 'must be a string');
+  const lower = rawType.toLowerCase();
+  const tokenType = lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : undefined;
+  if (tokenType === undefined) throw fields.fail('token_type', 'must be Bearer or DPoP');
+  if (tokenType === 'DPoP' && !expectations.dpop)
+    throw fields.fail('token_type', 'is DPoP but DPoP was not used');
+  const expiresAt = fields.expiresAt(now);
+  const refresh = expectations.grant === 'refresh_token' ? previous : undefined;
+  const refreshToken = fields.string('refresh_token') ?? refresh?.refreshToken;
+  const idToken = fields.string('id_token');
+  const grantedScopes = fields.scope() ?? [...(refresh?.grantedScopes ?? expectations.requestedScopes)];
+  return withoutUndefined<TokenSet>({
     accessToken,
     tokenType,
-    ...(expiresIn === undefined ? {} : { expiresAt: expectations.now + Math.round(expiresIn * 1000) }),
-    ...(refreshToken === undefined ? {} : { refreshToken }),
+    expiresAt,
+    refreshToken,
     grantedScopes,
     requestedScopes: [...expectations.requestedScopes],
-    issuedAt: expectations.now,
-    ...(idToken === undefined ? {} : { idToken }),
-  };
+    issuedAt: now,
+    idToken,
+  });
 }
 
 export interface TokenExchangeResult {
@@ -371,24 +337,18 @@ export interface TokenExchangeResult {
 
 /** Validates an RFC 8693 §2.2.1 token exchange response (errors as in {@link parseTokenResponse}). */
 export function parseTokenExchangeResponse(response: OAuthHttpResponse, now: number): TokenExchangeResult {
-  const body = readSuccessBody(response, 'token exchange');
-  const accessToken = readAccessToken(body, response);
-  const issuedTokenType = body.issued_token_type;
-  if (typeof issuedTokenType !== 'string' || issuedTokenType.length === 0) {
-    throw invalid('token response "issued_token_type" must be a non-empty string', response);
-  }
-  const tokenType = body.token_type;
-  if (typeof tokenType !== 'string' || tokenType.length === 0) {
-    throw invalid('token response "token_type" must be a non-empty string', response);
-  }
-  const expiresIn = readExpiresIn(body, response);
-  return {
+  const fields = readSuccessBody(response, 'token exchange');
+  const accessToken = fields.string('access_token', true)!;
+  const issuedTokenType = fields.string('issued_token_type', true)!;
+  const tokenType = fields.body.token_type;
+  if (!isNonEmptyString(tokenType)) throw fields.fail('token_type', 'must be a non-empty string');
+  return withoutUndefined<TokenExchangeResult>({
     accessToken,
     issuedTokenType,
     tokenType,
-    ...(expiresIn === undefined ? {} : { expiresAt: now + Math.round(expiresIn * 1000) }),
-    grantedScopes: readScope(body, response) ?? [],
-  };
+    expiresAt: fields.expiresAt(now),
+    grantedScopes: fields.scope() ?? [],
+  });
 }
 
 // ---------------------------------------------------------------- sending
