@@ -14,9 +14,9 @@ import { isOAuthClientError, type OAuthClientError, oauthError } from './errors.
 import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
 import {
   type DpopProofSource,
+  formRequest,
   oauthErrorResponse,
   parseTokenResponse,
-  formRequest,
   postTokenRequest,
   readOAuthErrorCode,
 } from './token.js';

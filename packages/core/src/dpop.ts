@@ -269,10 +269,39 @@ export function dpop(options: { readonly mode?: 'always' | 'auto' } = {}): DpopS
     throw oauthError('invalid_options', 'dpop "mode" must be "always" or "auto"');
   }
   return {
-    mode,
-    generateKey: generateDpopKey,
-    importKey: importDpopKey,
-    exportKey: exportDpopKey,
-    createProof: createDpopProof,
+    start(now) {
+      const nonces = new DpopNonceStore();
+      let current: DpopKey | undefined;
+      return {
+        async keyFor(metadata, persisted) {
+          const algorithms = metadata.dpop_signing_alg_values_supported;
+          if (mode === 'auto' && !(Array.isArray(algorithms) && algorithms.includes('ES256')))
+            return undefined;
+          current ??= persisted === undefined ? await generateDpopKey() : await importDpopKey(persisted);
+          return current;
+        },
+        proofs: (key) => ({
+          proof: (method, url, proofOptions) =>
+            createDpopProof(key, { method, url, now: now(), nonce: proofOptions.nonce }),
+          nonceFor: (url) => nonces.get(url),
+          rememberNonce: (url, nonce) => nonces.set(url, nonce),
+        }),
+        async resourceHeaders(tokens, method, url) {
+          current ??= tokens.dpopKey === undefined ? undefined : await importDpopKey(tokens.dpopKey);
+          if (current === undefined)
+            throw oauthError('dpop_failed', 'a DPoP-bound token is held without its key');
+          const proof = await createDpopProof(current, {
+            method,
+            url,
+            now: now(),
+            nonce: nonces.get(url),
+            accessToken: tokens.accessToken,
+          });
+          return { authorization: `DPoP ${tokens.accessToken}`, dpop: proof };
+        },
+        rememberNonce: (url, nonce) => nonces.set(url, nonce),
+        exportKey: exportDpopKey,
+      };
+    },
   };
 }

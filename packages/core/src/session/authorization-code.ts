@@ -7,7 +7,6 @@ import { parseCallback, validateCallback } from '../callback.js';
 import { AuthorizationRequiredError, oauthError } from '../errors.js';
 import type { StoredTokens } from '../stores.js';
 import type { AuthorizationServerMetadata } from '../types.js';
-import { dpopKeyFor } from './credentials.js';
 import { chooseScopes, type GrantStrategy } from './grants.js';
 import { redirectTarget, redirectUriForIssuer } from './redirect-uri.js';
 import { requestTokens, resourceParameter } from './renewal.js';
@@ -79,7 +78,7 @@ export async function startAuthorization(
   if (redirectUri === undefined) {
     throw oauthError('invalid_options', 'client.redirectUris is required for the authorization code flow');
   }
-  const dpop = await dpopKeyFor(state, binding);
+  const dpop = await state.dpop?.keyFor(binding.discovery.authorizationServerMetadata, state.tokens?.dpopKey);
   const { url, pending } = await createAuthorizationRequest({
     metadata: binding.discovery.authorizationServerMetadata,
     clientId: binding.client.clientId,

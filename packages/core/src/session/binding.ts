@@ -12,8 +12,9 @@ import {
   validateProtectedResourceMetadata,
 } from '../discovery.js';
 import { isOAuthClientError, type OAuthClientError, oauthError } from '../errors.js';
+import { isNonEmptyString } from '../fields.js';
 import { assertNoMorePrivateNetwork } from '../network.js';
-import { coversGrantTypes, resolveClient } from '../registration.js';
+import { coversGrantTypes, isClientRecord, resolveClient } from '../registration.js';
 import { type DiscoveryRecord, type StoredTokens, tokenKey } from '../stores.js';
 import type { ClientInformation } from '../types.js';
 import { allowsLoopbackHttp, assertSafeUrl } from '../url.js';
@@ -82,103 +83,73 @@ function tampered(what: string): never {
  * therefore not send a token or a secret anywhere discovery would not have.
  */
 function checkDiscoveryRecord(state: SessionState, value: unknown): DiscoveryRecord {
-  const { serverUrl } = state.config;
-  const record = value as Partial<DiscoveryRecord> | null;
-  if (
-    typeof record !== 'object' ||
-    record === null ||
-    record.serverUrl !== serverUrl.href ||
-    typeof record.issuer !== 'string' ||
-    typeof record.resource !== 'string' ||
-    (record.clientId !== undefined && typeof record.clientId !== 'string') ||
-    typeof record.authorizationServerMetadata !== 'object' ||
-    record.authorizationServerMetadata === null
-  ) {
-    tampered('discovery');
-  }
+  const { serverUrl, authorizationServerPolicies } = state.config;
+  const record = value as DiscoveryRecord;
   try {
-    const policy = state.config.authorizationServerPolicies[record.issuer as string];
+    const { issuer, resource, resourceMetadata } = record;
+    if (record.serverUrl !== serverUrl.href || !['undefined', 'string'].includes(typeof record.clientId))
+      throw 0;
+    const policy = authorizationServerPolicies[issuer];
     // Endpoints the application gave by hand are its own word; everything else is held to the
     // rules fresh discovery applies, private networks included.
-    const allow =
+    const allowPrivateNetworks =
       state.config.allowPrivateNetworks ||
       policy?.allowPrivateNetworks === true ||
       record.metadataSource === 'configured';
-    const allowLoopbackHttp = allowsLoopbackHttp(serverUrl) || allow;
+    const allowLoopbackHttp = allowsLoopbackHttp(serverUrl) || allowPrivateNetworks;
+    // Each URL is no more private than the one it was learned from.
+    const checked = (url: unknown, what: string, learnedFrom: URL) => {
+      const safe = assertSafeUrl(url, { what, allowLoopbackHttp });
+      assertNoMorePrivateNetwork(safe, { what, learnedFrom, allowPrivateNetworks });
+      return safe;
+    };
     const documentUrl =
       typeof record.resourceMetadataUrl === 'string'
-        ? assertSafeUrl(record.resourceMetadataUrl, { what: 'stored resource_metadata', allowLoopbackHttp })
+        ? checked(record.resourceMetadataUrl, 'stored resource_metadata', serverUrl)
         : serverUrl;
-    assertNoMorePrivateNetwork(documentUrl, {
-      what: 'stored resource_metadata',
-      learnedFrom: serverUrl,
-      allowPrivateNetworks: allow,
-    });
-    const issuerUrl = assertSafeUrl(record.issuer, { what: 'stored issuer', allowLoopbackHttp });
-    assertNoMorePrivateNetwork(issuerUrl, {
-      what: 'stored issuer',
-      learnedFrom: documentUrl,
-      allowPrivateNetworks: allow,
-    });
+    checked(issuer, 'stored issuer', documentUrl);
     const metadata = validateAuthorizationServerMetadata(
       record.authorizationServerMetadata as unknown as Record<string, unknown>,
       {
-        expectedIssuer: record.issuer as string,
+        expectedIssuer: issuer,
         allowIssuerMismatch: policy?.allowIssuerMismatch,
         allowLoopbackHttp,
-        allowPrivateNetworks: allow,
+        allowPrivateNetworks,
       },
     );
-    if (record.resourceMetadata !== undefined) {
-      const resourceMetadata = validateProtectedResourceMetadata(
-        record.resourceMetadata as unknown as Record<string, unknown>,
-        serverUrl,
-        { documentUrl, allowPrivateNetworks: allow },
-      );
-      if (resourceMetadata.resource !== record.resource) tampered('discovery');
-      if (!(resourceMetadata.authorization_servers ?? []).includes(record.issuer)) tampered('discovery');
-    } else {
-      assertSafeUrl(record.resource, { what: 'stored resource', allowLoopbackHttp });
+    if (resourceMetadata === undefined) {
+      assertSafeUrl(resource, { what: 'stored resource', allowLoopbackHttp });
+    } else if (
+      validateProtectedResourceMetadata(resourceMetadata as unknown as Record<string, unknown>, serverUrl, {
+        documentUrl,
+        allowPrivateNetworks,
+      }).resource !== resource ||
+      !resourceMetadata.authorization_servers?.includes(issuer)
+    ) {
+      throw 0;
     }
-    return { ...(record as DiscoveryRecord), authorizationServerMetadata: metadata };
-  } catch (error) {
-    if (isOAuthClientError(error, 'store_failed')) throw error;
+    return { ...record, authorizationServerMetadata: metadata };
+  } catch {
+    // Anything wrong, a field of the wrong type included, is the same finding.
     return tampered('discovery');
   }
 }
 
-const AUTH_METHODS = new Set(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
-
 /** A client registration read back from a store: the issuer it is filed under, and well-formed fields. */
 function checkClientRecord(state: SessionState, value: unknown, issuer: string): ClientInformation {
-  const client = value as Partial<ClientInformation> | null;
-  const allowLoopbackHttp = allowsLoopbackHttp(state.config.serverUrl);
-  if (
-    typeof client !== 'object' ||
-    client === null ||
-    client.issuer !== issuer ||
-    typeof client.clientId !== 'string' ||
-    client.clientId.length === 0 ||
-    !AUTH_METHODS.has(client.tokenEndpointAuthMethod as string) ||
-    (client.clientSecret !== undefined && typeof client.clientSecret !== 'string') ||
-    !Array.isArray(client.redirectUris) ||
-    !client.redirectUris.every((uri) => typeof uri === 'string') ||
-    (client.grantTypes !== undefined &&
-      (!Array.isArray(client.grantTypes) || !client.grantTypes.every((grant) => typeof grant === 'string')))
-  ) {
-    tampered('client');
-  }
-  if (client.registrationClientUri !== undefined) {
-    try {
+  const client = value as ClientInformation;
+  try {
+    if (!isClientRecord(client) || client.issuer !== issuer) throw 0;
+    if (client.registrationClientUri !== undefined) {
       assertSafeUrl(client.registrationClientUri, {
         what: 'stored registration_client_uri',
-        allowLoopbackHttp,
+        allowLoopbackHttp: allowsLoopbackHttp(state.config.serverUrl),
       });
-    } catch {
-      tampered('client');
     }
+    return client;
+  } catch {
+    return tampered('client');
   }
-  return client as ClientInformation;
 }
 
 function resolveInput(state: SessionState, record: DiscoveryRecord) {
@@ -186,10 +157,10 @@ function resolveInput(state: SessionState, record: DiscoveryRecord) {
   return {
     issuer: record.issuer,
     metadata: record.authorizationServerMetadata,
-    // A dynamic registration gets one loopback redirect URI per authorization server.
     allowPrivateNetworks:
       state.config.allowPrivateNetworks ||
       state.config.authorizationServerPolicies[record.issuer]?.allowPrivateNetworks === true,
+    // A dynamic registration gets one loopback redirect URI per authorization server.
     client:
       client.redirectUris === undefined
         ? client
@@ -341,35 +312,25 @@ export async function readTokens(state: SessionState, key: string): Promise<Stor
   return stored;
 }
 
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
-}
+const isStringArray = (value: unknown) =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
 
 function isStoredTokens(value: unknown): value is StoredTokens {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  const optionalNumber = (field: unknown) =>
-    field === undefined || (typeof field === 'number' && Number.isFinite(field));
-  const optionalString = (field: unknown) => field === undefined || typeof field === 'string';
-  const key = record.dpopKey as Record<string, unknown> | undefined;
-  const keyValid =
-    key === undefined ||
-    (typeof key === 'object' &&
-      key !== null &&
-      typeof key.publicJwk === 'object' &&
-      key.publicJwk !== null &&
-      typeof key.privateJwk === 'object' &&
-      key.privateJwk !== null);
+  if (!isObject(value)) return false;
+  const { accessToken, tokenType, dpopKey: key } = value;
+  const optional = (field: unknown, type: string) =>
+    field === undefined || (typeof field === type && (type !== 'number' || Number.isFinite(field)));
   return (
-    typeof record.accessToken === 'string' &&
-    record.accessToken.length > 0 &&
-    (record.tokenType === 'Bearer' || (record.tokenType === 'DPoP' && key !== undefined)) &&
-    optionalNumber(record.expiresAt) &&
-    optionalString(record.refreshToken) &&
-    optionalString(record.idToken) &&
-    isStringArray(record.grantedScopes) &&
-    isStringArray(record.requestedScopes) &&
-    typeof record.issuedAt === 'number' &&
-    keyValid
+    isNonEmptyString(accessToken) &&
+    (tokenType === 'Bearer' || (tokenType === 'DPoP' && key !== undefined)) &&
+    optional(value.expiresAt, 'number') &&
+    optional(value.refreshToken, 'string') &&
+    optional(value.idToken, 'string') &&
+    isStringArray(value.grantedScopes) &&
+    isStringArray(value.requestedScopes) &&
+    typeof value.issuedAt === 'number' &&
+    (key === undefined || (isObject(key) && isObject(key.publicJwk) && isObject(key.privateJwk)))
   );
 }

@@ -14,7 +14,6 @@ import {
 import { oauthError } from '../errors.js';
 import { GRANT_TYPE_DEVICE_CODE } from '../token.js';
 import { clientAuthentication } from './binding.js';
-import { dpopKeyFor, dpopProofSource } from './credentials.js';
 import { chooseScopes, type GrantStrategy } from './grants.js';
 import { storeTokens } from './renewal.js';
 import { abortable } from './signals.js';
@@ -86,7 +85,7 @@ export function deviceCodeGrant(options: DeviceCodeGrantOptions): GrantStrategy 
         ),
         request.signal,
       );
-      const dpopKey = await dpopKeyFor(state, binding);
+      const dpopKey = await state.dpop?.keyFor(metadata, state.tokens?.dpopKey);
       const tokens = await pollDeviceAuthorization(state.http, {
         authorization,
         tokenEndpoint: metadata.token_endpoint,
@@ -94,7 +93,7 @@ export function deviceCodeGrant(options: DeviceCodeGrantOptions): GrantStrategy 
         client,
         resource: binding.discovery.resource,
         requestedScopes: scopes,
-        dpop: dpopKey === undefined ? undefined : dpopProofSource(state, dpopKey),
+        dpop: dpopKey && state.dpop?.proofs(dpopKey),
         signal: request.signal,
         clock: () => state.now(),
         sleep: options.sleep,

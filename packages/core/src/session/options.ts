@@ -4,7 +4,8 @@
  */
 import { RESERVED_AUTHORIZATION_PARAMETERS } from '../authorize.js';
 import type { AuthorizationServerPolicy, AuthorizationServerSelector } from '../discovery.js';
-import { oauthError } from '../errors.js';
+import { invalidOption } from '../errors.js';
+import { isNonEmptyString } from '../fields.js';
 import type { OAuthHttpClient } from '../http.js';
 import { type OAuthLogger, safeLogger, silentLogger } from '../logger.js';
 import type { ClientOptions } from '../registration.js';
@@ -177,62 +178,72 @@ export interface SessionConfig {
   readonly clock: () => number;
 }
 
-function invalid(message: string): never {
-  throw oauthError('invalid_options', message);
+function invalid(option: string, rule: string): never {
+  throw invalidOption(option, rule);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function optionalFunction(value: unknown, name: string): void {
-  if (value !== undefined && typeof value !== 'function') invalid(`"${name}" must be a function`);
+/** `value` when absent or an object (`what`, e.g. "an object of strings", names what it must be). */
+function optionalObject(
+  value: unknown,
+  option: string,
+  what = 'an object',
+): Record<string, unknown> | undefined {
+  if (value !== undefined && !isObject(value)) invalid(option, `must be ${what}`);
+  return value as Record<string, unknown> | undefined;
 }
 
-function optionalCount(value: unknown, name: string, minimum: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
-    invalid(`"${name}" must be an integer of at least ${minimum}`);
-  }
-  return value;
-}
-
-function checkBoolean(value: unknown, name: string): boolean {
-  if (value !== undefined && typeof value !== 'boolean') invalid(`"${name}" must be a boolean`);
-  return value === true;
-}
-
-function stringArray(value: unknown, name: string): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.length > 0)) {
-    invalid(`"${name}" must be an array of non-empty strings`);
-  }
-  return value;
-}
-
-function checkStore(value: unknown, name: string, methods: readonly string[]): void {
+/** Absent, or an object whose `methods` are functions. */
+function checkMethods(value: unknown, option: string, methods: readonly string[], rule?: string): void {
   if (value === undefined) return;
-  if (!isObject(value) && typeof value !== 'object') invalid(`"stores.${name}" must be a store object`);
-  if (value === null) invalid(`"stores.${name}" must be a store object`);
   for (const method of methods) {
-    if (typeof (value as Record<string, unknown>)[method] !== 'function') {
-      invalid(`"stores.${name}" must implement ${method}()`);
+    if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function') {
+      invalid(option, rule ?? `must implement ${method}()`);
     }
   }
 }
 
+function optionalFunction(value: unknown, option: string): void {
+  if (value !== undefined && typeof value !== 'function') invalid(option, 'must be a function');
+}
+
+function optionalCount(value: unknown, option: string, minimum: number, fallback: number): number;
+function optionalCount(value: unknown, option: string, minimum: number): number | undefined;
+function optionalCount(
+  value: unknown,
+  option: string,
+  minimum: number,
+  fallback?: number,
+): number | undefined {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || (value as number) < minimum) {
+    invalid(option, `must be an integer of at least ${minimum}`);
+  }
+  return value as number;
+}
+
+function stringArray(value: unknown, option: string): readonly string[] | undefined {
+  if (value !== undefined && !(Array.isArray(value) && value.every(isNonEmptyString))) {
+    invalid(option, 'must be an array of non-empty strings');
+  }
+  return value as readonly string[] | undefined;
+}
+
 function checkClient(value: unknown): ClientOptions {
-  if (value === undefined) return {};
-  if (!isObject(value)) invalid('"client" must be an object');
-  stringArray(value.redirectUris, 'client.redirectUris');
-  if (value.preRegistered !== undefined) {
-    if (!Array.isArray(value.preRegistered)) invalid('"client.preRegistered" must be an array');
-    for (const entry of value.preRegistered as unknown[]) {
+  const client = optionalObject(value, 'client') ?? {};
+  stringArray(client.redirectUris, 'client.redirectUris');
+  const preRegistered = client.preRegistered;
+  if (preRegistered !== undefined) {
+    if (!Array.isArray(preRegistered)) invalid('client.preRegistered', 'must be an array');
+    for (const entry of preRegistered) {
       if (!isObject(entry) || typeof entry.issuer !== 'string' || typeof entry.clientId !== 'string') {
-        invalid('each "client.preRegistered" entry needs string "issuer" and "clientId"');
+        invalid('client.preRegistered', 'entries need string "issuer" and "clientId"');
       }
-      if (entry.clientSecret !== undefined && typeof entry.clientSecret !== 'string') {
-        invalid('"client.preRegistered[].clientSecret" must be a string');
+      if (!['undefined', 'string'].includes(typeof entry.clientSecret)) {
+        invalid('client.preRegistered[].clientSecret', 'must be a string');
       }
     }
   }
@@ -244,110 +255,88 @@ function checkClient(value: unknown): ClientOptions {
     'softwareId',
     'softwareVersion',
   ]) {
-    if (value[name] !== undefined && typeof value[name] !== 'string')
-      invalid(`"client.${name}" must be a string`);
+    if (!['undefined', 'string'].includes(typeof client[name])) invalid(`client.${name}`, 'must be a string');
   }
-  return value as ClientOptions;
+  return client as ClientOptions;
 }
 
 function checkGrant(value: unknown): GrantOptions {
-  if (value === undefined) return { type: 'authorization_code' };
-  if (!isObject(value)) invalid('"grant" must be an object with a "type"');
-  switch (value.type) {
-    case 'authorization_code':
-    case 'client_credentials':
-      return value as GrantOptions;
-    case 'jwt_bearer':
-      if (typeof value.assertion !== 'function')
-        invalid('"grant.assertion" must be a function for jwt_bearer');
-      return value as GrantOptions;
-    case 'device_code':
-      if (typeof value.onUserCode !== 'function')
-        invalid('"grant.onUserCode" must be a function for device_code');
-      if (value.sleep !== undefined && typeof value.sleep !== 'function')
-        invalid('"grant.sleep" must be a function');
-      return value as GrantOptions;
-    default:
-      return invalid(
-        '"grant.type" must be "authorization_code", "device_code", "client_credentials" or "jwt_bearer"',
-      );
+  const grant = optionalObject(value, 'grant', 'an object with a "type"') ?? { type: 'authorization_code' };
+  const type = grant.type as string;
+  if (!['authorization_code', 'device_code', 'client_credentials', 'jwt_bearer'].includes(type)) {
+    invalid(
+      'grant.type',
+      'must be "authorization_code", "device_code", "client_credentials" or "jwt_bearer"',
+    );
   }
+  // The function each grant type needs.
+  const needed = ({ jwt_bearer: 'assertion', device_code: 'onUserCode' } as Record<string, string>)[type];
+  if (needed !== undefined && typeof grant[needed] !== 'function') {
+    invalid(`grant.${needed}`, `must be a function for ${type}`);
+  }
+  if (type === 'device_code') optionalFunction(grant.sleep, 'grant.sleep');
+  return grant as GrantOptions;
 }
 
 function checkAuthorizationParams(value: unknown): Readonly<Record<string, string>> {
-  if (value === undefined) return {};
-  if (!isObject(value)) invalid('"authorizationParams" must be an object of strings');
-  for (const [name, parameter] of Object.entries(value)) {
+  const parameters = optionalObject(value, 'authorizationParams', 'an object of strings') ?? {};
+  for (const [name, parameter] of Object.entries(parameters)) {
     if (RESERVED_AUTHORIZATION_PARAMETERS.has(name)) {
-      invalid(`"authorizationParams" must not set "${name}": the session sets it`);
+      invalid('authorizationParams', `must not set "${name}": the session sets it`);
     }
     if (name === '' || typeof parameter !== 'string')
-      invalid('"authorizationParams" must map names to strings');
+      invalid('authorizationParams', 'must map names to strings');
   }
-  return value as Record<string, string>;
+  return parameters as Record<string, string>;
 }
 
 /** Validates `options` and fills in every default. */
 export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
-  if (!isObject(options)) invalid('options must be an object');
+  if (!isObject(options)) invalid('options', 'must be an object');
   const raw = options.serverUrl as unknown;
   const parsed = typeof raw === 'string' ? tryParseUrl(raw) : raw instanceof URL ? raw : undefined;
   if (parsed === undefined || (parsed.protocol !== 'https:' && !allowsLoopbackHttp(parsed))) {
-    invalid('serverUrl must be an https URL (http is allowed only for loopback)');
+    invalid('serverUrl', 'must be an https URL (http is allowed only for loopback)');
   }
-  if (typeof (options.httpClient as { send?: unknown } | undefined)?.send !== 'function') {
-    invalid('httpClient must implement send(request)');
-  }
-  const scopes = stringArray(options.scopes, 'scopes');
-  if (options.scopeFallback !== undefined && !isObject(options.scopeFallback)) {
-    invalid('"scopeFallback" must be an object');
-  }
-  stringArray(options.scopeFallback?.defaults, 'scopeFallback.defaults');
+  checkMethods(options.httpClient ?? {}, 'httpClient', ['send']);
+  const scopeFallback = optionalObject(options.scopeFallback, 'scopeFallback') ?? {};
+  stringArray(scopeFallback.defaults, 'scopeFallback.defaults');
   const refreshScopes = options.refreshScopes ?? 'granted';
   if (!['granted', 'requested', 'none'].includes(refreshScopes)) {
-    invalid('"refreshScopes" must be "granted", "requested" or "none"');
+    invalid('refreshScopes', 'must be "granted", "requested" or "none"');
   }
-  if (options.stepUps !== undefined && !isObject(options.stepUps)) invalid('"stepUps" must be an object');
-  const stores = options.stores;
-  if (stores !== undefined && !isObject(stores)) invalid('"stores" must be an object');
-  for (const [name, methods] of [
-    ['tokens', ['get', 'set', 'delete']],
-    ['clients', ['get', 'set', 'delete']],
-    ['discovery', ['get', 'set', 'delete']],
-    ['pending', ['get', 'set', 'delete', 'take']],
-  ] as const) {
-    if (stores !== undefined && name in stores) checkStore(stores[name], name, methods);
+  const stepUps = optionalObject(options.stepUps, 'stepUps') ?? {};
+  const stores = optionalObject(options.stores, 'stores') ?? {};
+  for (const name of ['tokens', 'clients', 'discovery', 'pending']) {
+    if (name in stores) {
+      checkMethods(stores[name] ?? 0, `stores.${name}`, [
+        'get',
+        'set',
+        'delete',
+        ...(name === 'pending' ? ['take'] : []),
+      ]);
+    }
   }
-  const tokenLock = (stores?.tokens as { lock?: unknown } | undefined)?.lock;
-  if (tokenLock !== undefined && typeof tokenLock !== 'function')
-    invalid('"stores.tokens.lock" must be a function');
-  optionalFunction(options.authorizationHandler, 'authorizationHandler');
-  optionalFunction(options.selectAuthorizationServer, 'selectAuthorizationServer');
-  optionalFunction(options.clock, 'clock');
-  if (
-    options.logger !== undefined &&
-    (!isObject(options.logger) ||
-      typeof options.logger.debug !== 'function' ||
-      typeof options.logger.warn !== 'function')
-  ) {
-    invalid('"logger" must have debug() and warn() methods');
+  optionalFunction((stores.tokens as { lock?: unknown } | undefined)?.lock, 'stores.tokens.lock');
+  for (const name of ['authorizationHandler', 'selectAuthorizationServer', 'clock'] as const) {
+    optionalFunction(options[name], name);
   }
-  if (
-    options.dpop !== undefined &&
-    (!isObject(options.dpop) || typeof options.dpop.createProof !== 'function')
-  ) {
-    invalid('"dpop" must come from dpop() in @mcp-oauth/core/dpop');
+  checkMethods(options.logger, 'logger', ['debug', 'warn'], 'must have debug() and warn() methods');
+  checkMethods(options.dpop, 'dpop', ['start'], 'must come from dpop() in @mcp-oauth/core/dpop');
+  checkMethods(
+    options.clientKey,
+    'clientKey',
+    ['signer'],
+    'must come from privateKeyJwt() in @mcp-oauth/core/jwt',
+  );
+  optionalObject(
+    options.authorizationServerPolicies,
+    'authorizationServerPolicies',
+    'an object keyed by issuer',
+  );
+  if (!['undefined', 'boolean'].includes(typeof options.allowPrivateNetworks)) {
+    invalid('allowPrivateNetworks', 'must be a boolean');
   }
-  if (
-    options.clientKey !== undefined &&
-    (!isObject(options.clientKey) || typeof options.clientKey.signer !== 'function')
-  ) {
-    invalid('"clientKey" must come from privateKeyJwt() in @mcp-oauth/core/jwt');
-  }
-  if (options.authorizationServerPolicies !== undefined && !isObject(options.authorizationServerPolicies)) {
-    invalid('"authorizationServerPolicies" must be an object keyed by issuer');
-  }
-  const merged = { ...createMemoryStores(), ...stores };
   return {
     serverUrl: new URL(canonicalResourceUrl(parsed)),
     httpClient: options.httpClient,
@@ -355,22 +344,26 @@ export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
     client: checkClient(options.client),
     clientKey: options.clientKey,
     authorizationHandler: options.authorizationHandler,
-    scopes,
+    scopes: stringArray(options.scopes, 'scopes'),
     authorizationParams: checkAuthorizationParams(options.authorizationParams),
-    scopeFallback: options.scopeFallback ?? {},
+    scopeFallback,
     refreshScopes,
     stepUps: {
-      max: optionalCount(options.stepUps?.max, 'stepUps.max', 0) ?? 3,
-      windowMs: optionalCount(options.stepUps?.windowMs, 'stepUps.windowMs', 1) ?? 600_000,
+      max: optionalCount(stepUps.max, 'stepUps.max', 0, 3),
+      windowMs: optionalCount(stepUps.windowMs, 'stepUps.windowMs', 1, 600_000),
     },
-    refreshSkewMs: optionalCount(options.refreshSkewMs, 'refreshSkewMs', 0) ?? 30_000,
+    refreshSkewMs: optionalCount(options.refreshSkewMs, 'refreshSkewMs', 0, 30_000),
     dpop: options.dpop,
-    stores: merged,
+    stores: { ...createMemoryStores(), ...(stores as Partial<OAuthStores>) },
     selectAuthorizationServer: options.selectAuthorizationServer,
     authorizationServerPolicies: options.authorizationServerPolicies ?? {},
-    pendingAuthorizationTtlMs:
-      optionalCount(options.pendingAuthorizationTtlMs, 'pendingAuthorizationTtlMs', 1) ?? 600_000,
-    allowPrivateNetworks: checkBoolean(options.allowPrivateNetworks, 'allowPrivateNetworks'),
+    allowPrivateNetworks: options.allowPrivateNetworks === true,
+    pendingAuthorizationTtlMs: optionalCount(
+      options.pendingAuthorizationTtlMs,
+      'pendingAuthorizationTtlMs',
+      1,
+      600_000,
+    ),
     timeoutMs: optionalCount(options.timeoutMs, 'timeoutMs', 1),
     maxResponseBytes: optionalCount(options.maxResponseBytes, 'maxResponseBytes', 1),
     logger: options.logger === undefined ? silentLogger : safeLogger(options.logger),

@@ -14,7 +14,6 @@ import type { StoredTokens } from '../stores.js';
 import { requestToken, type TokenGrant } from '../token.js';
 import type { TokenSet } from '../types.js';
 import { clientAuthentication, readTokens, tokenKeyOf } from './binding.js';
-import { dpopKeyFor, dpopProofSource } from './credentials.js';
 import { abortable, codeOf, isAbort } from './signals.js';
 import type { Binding, SessionState } from './state.js';
 
@@ -50,7 +49,8 @@ export async function requestTokens(
   if (metadata.token_endpoint === undefined) {
     throw oauthError('metadata_invalid', 'authorization server metadata has no "token_endpoint"');
   }
-  const dpopKey = await dpopKeyFor(state, binding);
+  const dpop = state.dpop;
+  const dpopKey = await dpop?.keyFor(metadata, state.tokens?.dpopKey);
   const tokens = await requestToken(state.http, {
     tokenEndpoint: metadata.token_endpoint,
     issuer: binding.discovery.issuer,
@@ -58,7 +58,7 @@ export async function requestTokens(
     resource: resourceParameter(state, binding),
     client: await clientAuthentication(state, binding.client),
     now: state.now(),
-    dpop: dpopKey === undefined ? undefined : dpopProofSource(state, dpopKey),
+    dpop: dpopKey && dpop?.proofs(dpopKey),
     requestedScopes,
     previous,
     signal,
@@ -74,7 +74,7 @@ export async function storeTokens(
   dpopKey: DpopKey | undefined,
 ): Promise<StoredTokens> {
   const stored: StoredTokens =
-    dpopKey === undefined ? tokens : { ...tokens, dpopKey: await state.config.dpop!.exportKey(dpopKey) };
+    dpopKey === undefined ? tokens : { ...tokens, dpopKey: await state.dpop!.exportKey(dpopKey) };
   await state.config.stores.tokens.set(tokenKeyOf(binding), stored);
   state.tokens = stored;
   return stored;

@@ -6,7 +6,6 @@
  */
 import { readResourceChallenge } from '../challenge.js';
 import { decide } from '../decide.js';
-import { isDpopNonce } from '../dpop.js';
 import { oauthError } from '../errors.js';
 import { type HeadersInput, readHeader } from '../headers.js';
 import { CREDENTIAL_HEADER_NAMES, planRedirect } from '../redirect-policy.js';
@@ -66,6 +65,9 @@ export interface ResourceResponse {
 
 const DONE: NextStep = { type: 'done' };
 
+/** RFC 9449 §8.1 `nonce = 1*NQCHAR`, at most 512 characters. */
+const DPOP_NONCE = /^[\x21\x23-\x5B\x5D-\x7E]{1,512}$/;
+
 export class ResourceRequest {
   readonly #state: SessionState;
   readonly #init: { method: string; url: string; signal: AbortSignal | undefined; replayable: boolean };
@@ -111,8 +113,8 @@ export class ResourceRequest {
     const inScope = scopeCheck(state, sent.url);
 
     const nonce = readHeader(response.headers, 'dpop-nonce')?.trim();
-    const nonceReceived = inScope.inside && nonce !== undefined && isDpopNonce(nonce);
-    if (nonceReceived) state.nonces.set(sent.url, nonce);
+    const nonceReceived = inScope.inside && nonce !== undefined && DPOP_NONCE.test(nonce);
+    if (nonceReceived) state.dpop?.rememberNonce(sent.url, nonce);
 
     if (response.opaqueRedirect === true) {
       return this.#next({

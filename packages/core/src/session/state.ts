@@ -5,10 +5,10 @@
  */
 
 import type { JwtSigner } from '../client-auth.js';
-import { type DpopKey, DpopNonceStore } from '../dpop.js';
 import { createHttpContext, type HttpContext } from '../http.js';
 import type { DiscoveryRecord, StoredTokens } from '../stores.js';
 import type { ClientInformation } from '../types.js';
+import type { DpopSession } from './dpop-support.js';
 import type { GrantStrategy } from './grants.js';
 import type { SessionConfig } from './options.js';
 
@@ -48,8 +48,8 @@ export class SessionState {
   tokens: StoredTokens | undefined;
   /** Token operations in progress, per token key (single flight). */
   readonly renewals = new Map<string, Promise<StoredTokens>>();
-  readonly nonces = new DpopNonceStore();
-  dpopKey: DpopKey | undefined;
+  /** The session's DPoP (its key and nonces), when the `dpop` option is set. */
+  readonly dpop: DpopSession | undefined;
   signer: Promise<JwtSigner> | undefined;
   readonly stepUps: StepUpWindow;
   /** The `resource_metadata` URL of the latest challenge, for a discovery the application starts. */
@@ -65,6 +65,7 @@ export class SessionState {
       ...(config.maxResponseBytes === undefined ? {} : { maxResponseBytes: config.maxResponseBytes }),
     });
     this.stepUps = new StepUpWindow(config.stepUps.max, config.stepUps.windowMs);
+    this.dpop = config.dpop?.start(() => this.now());
   }
 
   now(): number {
