@@ -3,8 +3,10 @@
  * validate it against the pending authorization — `state`, RFC 9207 `iss` as the MCP 2026-07-28
  * table requires, an error response, and finally the code.
  */
-import { OAuthClientError, oauthError, serverDescription, withServerWords } from './errors.js';
+import { invalidField, OAuthClientError, oauthError, serverDescription, withServerWords } from './errors.js';
+import { isNonEmptyString } from './fields.js';
 import type { PendingAuthorization } from './types.js';
+import { tryParseUrl } from './url.js';
 
 export interface CallbackParameters {
   readonly code?: string;
@@ -29,59 +31,9 @@ const FIELDS = [
 
 type Field = (typeof FIELDS)[number][1];
 
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const RESPONSE = 'authorization response';
 
-function invalidResponse(message: string): OAuthClientError {
-  return oauthError('authorization_failed', message);
-}
-
-function duplicate(name: string): OAuthClientError {
-  return invalidResponse(`authorization response repeats the "${name}" parameter`);
-}
-
-function searchParamsOf(input: string | URL | URLSearchParams): URLSearchParams {
-  if (input instanceof URLSearchParams) return input;
-  if (input instanceof URL) return input.searchParams;
-  // A full redirect URL, or a bare query string with or without its `?`. Fragments are ignored:
-  // the code flow returns its response in the query.
-  if (SCHEME.test(input)) {
-    try {
-      return new URL(input).searchParams;
-    } catch {
-      throw invalidResponse('authorization response URL is not a valid URL');
-    }
-  }
-  const hash = input.indexOf('#');
-  const query = hash === -1 ? input : input.slice(0, hash);
-  return new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
-}
-
-function fromSearchParams(parameters: URLSearchParams): CallbackParameters {
-  const result: { -readonly [K in Field]?: string } = {};
-  for (const [wire, field] of FIELDS) {
-    const values = parameters.getAll(wire);
-    if (values.length > 1) throw duplicate(wire);
-    const value = values[0];
-    if (value !== undefined) result[field] = value;
-  }
-  return result;
-}
-
-function fromRecord(record: Readonly<Record<string, unknown>>): CallbackParameters {
-  const result: { -readonly [K in Field]?: string } = {};
-  for (const [wire, field] of FIELDS) {
-    if (!Object.hasOwn(record, wire)) continue;
-    const value = record[wire];
-    if (value === undefined) continue;
-    // Frameworks turn a repeated query parameter into an array (Express `req.query`, for example).
-    if (Array.isArray(value)) throw duplicate(wire);
-    if (typeof value !== 'string') {
-      throw invalidResponse(`authorization response "${wire}" must be a string`);
-    }
-    result[field] = value;
-  }
-  return result;
-}
+const invalidResponse = (message: string) => oauthError('authorization_failed', `${RESPONSE} ${message}`);
 
 /**
  * Reads `code`, `state`, `iss`, `error`, `error_description` and `error_uri` from the redirect:
@@ -90,16 +42,45 @@ function fromRecord(record: Readonly<Record<string, unknown>>): CallbackParamete
  * §3.1). Throws only `OAuthClientError` (`authorization_failed`).
  */
 export function parseCallback(input: CallbackInput): CallbackParameters {
-  try {
-    if (typeof input === 'string' || input instanceof URL || input instanceof URLSearchParams) {
-      return fromSearchParams(searchParamsOf(input));
+  let read: (wire: string) => unknown;
+  if (input instanceof URL || input instanceof URLSearchParams || typeof input === 'string') {
+    let parameters: URLSearchParams;
+    if (typeof input !== 'string') {
+      parameters = input instanceof URL ? input.searchParams : input;
+    } else if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(input)) {
+      // A full redirect URL, or a bare query string with or without its `?`. Fragments are
+      // ignored: the code flow returns its response in the query.
+      const url = tryParseUrl(input);
+      if (url === undefined) throw invalidResponse('URL is not a valid URL');
+      parameters = url.searchParams;
+    } else {
+      parameters = new URLSearchParams(input.split('#')[0]!.replace(/^\?/, ''));
     }
-    if (typeof input === 'object' && input !== null) return fromRecord(input);
+    read = (wire) => {
+      const values = parameters.getAll(wire);
+      return values.length > 1 ? values : values[0];
+    };
+  } else if (typeof input === 'object' && input !== null) {
+    read = (wire) => (Object.hasOwn(input, wire) ? (input as Record<string, unknown>)[wire] : undefined);
+  } else {
+    throw invalidResponse('must be a URL, a query string or an object');
+  }
+  const result: { -readonly [K in Field]?: string } = {};
+  try {
+    for (const [wire, field] of FIELDS) {
+      const value = read(wire);
+      if (value === undefined) continue;
+      // Frameworks turn a repeated query parameter into an array (Express `req.query`, for example).
+      if (Array.isArray(value)) throw invalidResponse(`repeats the "${wire}" parameter`);
+      if (typeof value !== 'string')
+        throw invalidField('authorization_failed', RESPONSE, wire, 'must be a string');
+      result[field] = value;
+    }
   } catch (error) {
     if (error instanceof OAuthClientError) throw error;
-    throw invalidResponse('authorization response could not be read');
+    throw invalidResponse('could not be read');
   }
-  throw invalidResponse('authorization response must be a URL, a query string or an object');
+  return result;
 }
 
 /** Compares without returning early on the first differing character. */
@@ -112,7 +93,7 @@ function equalStrings(actual: string, expected: string): boolean {
 }
 
 /** RFC 6749 §4.1.2.1, RFC 8707 and OpenID Connect error codes that are safe to name in a message. */
-const KNOWN_ERRORS: ReadonlySet<string> = new Set([
+const KNOWN_ERRORS = [
   'invalid_request',
   'unauthorized_client',
   'access_denied',
@@ -130,7 +111,7 @@ const KNOWN_ERRORS: ReadonlySet<string> = new Set([
   'request_not_supported',
   'request_uri_not_supported',
   'registration_not_supported',
-]);
+];
 
 /**
  * Validates an authorization response and returns the code to exchange. `pending` is the record
@@ -153,63 +134,39 @@ export function validateCallback(
   pending: PendingAuthorization | undefined,
   now: number,
 ): { readonly code: string } {
-  if (pending === undefined) {
-    throw oauthError(
-      'state_mismatch',
-      'authorization response "state" does not match a pending authorization',
-    );
-  }
-  if (typeof parameters.state !== 'string' || parameters.state.length === 0) {
-    throw oauthError('state_mismatch', 'authorization response is missing "state"');
-  }
-  if (!equalStrings(parameters.state, pending.state)) {
-    throw oauthError(
-      'state_mismatch',
-      'authorization response "state" does not match a pending authorization',
-    );
+  const { state, iss, error, code } = parameters;
+  const mismatch = (code: 'state_mismatch' | 'issuer_mismatch', message: string) =>
+    oauthError(code, `${RESPONSE} ${message}`);
+  if (typeof state !== 'string' || state === '') throw mismatch('state_mismatch', 'is missing "state"');
+  if (pending === undefined || !equalStrings(state, pending.state)) {
+    throw mismatch('state_mismatch', '"state" does not match a pending authorization');
   }
   if (!(now <= pending.expiresAt)) {
-    throw oauthError(
-      'state_mismatch',
-      'authorization response arrived after the pending authorization expired',
-    );
+    throw mismatch('state_mismatch', 'arrived after the pending authorization expired');
   }
 
-  if (parameters.iss === undefined) {
+  if (iss === undefined) {
     if (pending.issParameterSupported) {
-      throw oauthError(
-        'issuer_mismatch',
-        'authorization response is missing "iss" although the authorization server advertises it',
-      );
+      throw mismatch('issuer_mismatch', 'is missing "iss" although the authorization server advertises it');
     }
-  } else if (parameters.iss !== pending.issuer) {
+  } else if (iss !== pending.issuer) {
     // Simple string comparison (RFC 3986 §6.2.1): no case folding, port or slash normalisation.
-    throw oauthError('issuer_mismatch', 'authorization response "iss" does not match the expected issuer');
+    throw mismatch('issuer_mismatch', '"iss" does not match the expected issuer');
   }
 
-  if (parameters.error !== undefined) {
-    const error = parameters.error;
-    const named = KNOWN_ERRORS.has(error) ? ` "${error}"` : '';
+  if (error !== undefined) {
     // The `iss` check above has passed: the description is the expected server's, sanitized.
     const description = serverDescription(parameters.errorDescription);
-    if (error === 'access_denied') {
-      throw oauthError(
-        'authorization_denied',
-        withServerWords('authorization server denied the request ("access_denied")', description),
-        { oauthError: error },
-      );
-    }
     throw oauthError(
-      'authorization_failed',
-      withServerWords(`authorization server returned error${named}`, description),
-      {
-        oauthError: error,
-      },
+      error === 'access_denied' ? 'authorization_denied' : 'authorization_failed',
+      withServerWords(
+        `authorization server ${error === 'access_denied' ? 'denied the request' : 'returned error'}${KNOWN_ERRORS.includes(error) ? ` ("${error}")` : ''}`,
+        description,
+      ),
+      { oauthError: error },
     );
   }
 
-  if (typeof parameters.code !== 'string' || parameters.code.length === 0) {
-    throw oauthError('authorization_failed', 'authorization response is missing "code"');
-  }
-  return { code: parameters.code };
+  if (!isNonEmptyString(code)) throw invalidResponse('is missing "code"');
+  return { code };
 }

@@ -1,4 +1,4 @@
-import { isOAuthClientError, networkFailure, oauthError } from './errors.js';
+import { isOAuthClientError, networkFailure, type OAuthClientError, oauthError } from './errors.js';
 import { type OAuthLogger, silentLogger } from './logger.js';
 import { redactUrl, tryParseUrl } from './url.js';
 
@@ -78,95 +78,76 @@ export interface SendOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const encoder = new TextEncoder();
 
-/** Byte length of a string as UTF-8, without allocating when the string is plainly ASCII-short. */
+/** Byte length of a string as UTF-8. */
 export function utf8Length(value: string): number {
   return encoder.encode(value).byteLength;
 }
+
+const aborted = () => oauthError('aborted', 'the request was aborted');
 
 async function sendOnce(
   context: HttpContext,
   request: Omit<OAuthHttpRequest, 'signal' | 'timeoutMs' | 'maxResponseBytes'>,
   outer: AbortSignal | undefined,
 ): Promise<OAuthHttpResponse> {
-  if (outer?.aborted) throw oauthError('aborted', 'the request was aborted');
+  if (outer?.aborted) throw aborted();
+  const { timeoutMs, maxResponseBytes } = context;
+  const shown = redactUrl(request.url);
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const failure = new Promise<never>((_, reject) => {
     // Reject before aborting: a client that rejects as soon as its signal aborts (fetch does)
     // must not win the race and turn a timeout into an abort.
-    timer = setTimeout(() => {
-      reject(
-        oauthError('timeout', `request to ${redactUrl(request.url)} timed out after ${context.timeoutMs} ms`),
-      );
+    const stop = (error: OAuthClientError) => () => {
+      reject(error);
       controller.abort();
-    }, context.timeoutMs);
-    if (outer !== undefined) {
-      onAbort = () => {
-        reject(oauthError('aborted', 'the request was aborted'));
-        controller.abort();
-      };
-      outer.addEventListener('abort', onAbort, { once: true });
-    }
+    };
+    timer = setTimeout(
+      stop(oauthError('timeout', `request to ${shown} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    onAbort = stop(aborted());
+    outer?.addEventListener('abort', onAbort, { once: true });
   });
+  let response: Partial<OAuthHttpResponse> | null;
   try {
-    const response = await Promise.race([
-      context.client.send({
-        ...request,
-        timeoutMs: context.timeoutMs,
-        maxResponseBytes: context.maxResponseBytes,
-        signal: controller.signal,
-      }),
+    response = await Promise.race([
+      context.client.send({ ...request, timeoutMs, maxResponseBytes, signal: controller.signal }),
       failure,
     ]);
-    return validateResponseShape(response, context, request.url);
   } catch (error) {
     if (isOAuthClientError(error)) throw error;
-    if (controller.signal.aborted) throw oauthError('aborted', 'the request was aborted');
-    throw oauthError('network_error', `request to ${redactUrl(request.url)} failed`, {
-      cause: networkFailure(error),
-    });
+    if (controller.signal.aborted) throw aborted();
+    throw oauthError('network_error', `request to ${shown} failed`, { cause: networkFailure(error) });
   } finally {
     clearTimeout(timer);
-    if (onAbort !== undefined) outer?.removeEventListener('abort', onAbort);
+    outer?.removeEventListener('abort', onAbort!);
     failure.catch(() => {});
   }
-}
-
-function validateResponseShape(response: unknown, context: HttpContext, url: string): OAuthHttpResponse {
-  const candidate = response as Partial<OAuthHttpResponse> | null;
+  const { status, body, headers } = response ?? {};
   if (
-    candidate === null ||
-    typeof candidate !== 'object' ||
-    typeof candidate.status !== 'number' ||
-    !Number.isInteger(candidate.status) ||
-    typeof candidate.body !== 'string' ||
-    typeof candidate.headers !== 'object' ||
-    candidate.headers === null
+    !Number.isInteger(status) ||
+    typeof body !== 'string' ||
+    typeof headers !== 'object' ||
+    headers === null
   ) {
-    throw oauthError('network_error', `request to ${redactUrl(url)} returned a malformed response`);
+    throw oauthError('network_error', `request to ${shown} returned a malformed response`);
   }
-  if (
-    candidate.body.length > context.maxResponseBytes ||
-    utf8Length(candidate.body) > context.maxResponseBytes
-  ) {
-    throw oauthError(
-      'response_too_large',
-      `response from ${redactUrl(url)} exceeds ${context.maxResponseBytes} bytes`,
-    );
+  if (body.length > maxResponseBytes || utf8Length(body) > maxResponseBytes) {
+    throw oauthError('response_too_large', `response from ${shown} exceeds ${maxResponseBytes} bytes`);
   }
   // Header names are lower-cased and values made strings, whatever the client handed back.
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(candidate.headers)) {
+  const normalized: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || value === null) continue;
     const text = Array.isArray(value) ? value.map(String).join(', ') : String(value);
     const key = name.toLowerCase();
-    headers[key] = headers[key] === undefined ? text : `${headers[key]}, ${text}`;
+    normalized[key] = normalized[key] === undefined ? text : `${normalized[key]}, ${text}`;
   }
-  return { ...(candidate as OAuthHttpResponse), headers };
+  return { ...(response as OAuthHttpResponse), headers: normalized };
 }
 
 /**
@@ -178,62 +159,36 @@ export async function sendRequest(context: HttpContext, options: SendOptions): P
   if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
     throw oauthError('unsafe_url', 'request URL must be an absolute http(s) URL');
   }
-  const origin = parsed.origin;
-  let method = options.method;
-  let url = options.url;
-  let body = options.body;
-  let headers = { ...(options.headers ?? {}) };
+  const { origin } = parsed;
+  const { redirect, signal } = options;
+  let { method, url, body } = options;
+  let headers = { ...options.headers };
   for (let hop = 0; ; hop++) {
-    const request = {
-      method,
-      url,
-      headers,
-      redirect: options.redirect,
-      ...(body === undefined ? {} : { body }),
-    };
     context.logger.debug('http.request', { method, url: redactUrl(url) });
-    const response = await sendOnce(context, request, options.signal);
-    if (response.url !== undefined && response.url !== url) {
-      const finalUrl = tryParseUrl(response.url);
-      if (options.redirect === 'never' || finalUrl?.origin !== origin) {
-        throw oauthError('redirect_not_allowed', `request to ${redactUrl(url)} was redirected`, {
-          status: response.status,
-        });
-      }
+    const response = await sendOnce(
+      context,
+      { method, url, headers, redirect, ...(body === undefined ? {} : { body }) },
+      signal,
+    );
+    const { status } = response;
+    const refuse = (what: string) =>
+      oauthError('redirect_not_allowed', `${redactUrl(url)} ${what}`, { status });
+    if (
+      response.url !== undefined &&
+      response.url !== url &&
+      (redirect === 'never' || tryParseUrl(response.url)?.origin !== origin)
+    ) {
+      throw refuse('was redirected');
     }
-    if (!REDIRECT_STATUSES.has(response.status)) return response;
-    if (options.redirect === 'never') {
-      throw oauthError(
-        'redirect_not_allowed',
-        `${redactUrl(options.url)} answered with a redirect, which is not followed for this request`,
-        { status: response.status },
-      );
-    }
+    if (![301, 302, 303, 307, 308].includes(status)) return response;
+    if (redirect === 'never')
+      throw refuse('answered with a redirect, which is not followed for this request');
     const location = response.headers.location;
     const next = location === undefined ? undefined : tryParseUrl(location, url);
-    if (next === undefined) {
-      throw oauthError(
-        'redirect_not_allowed',
-        `${redactUrl(url)} answered with a redirect without a valid location`,
-        { status: response.status },
-      );
-    }
-    if (next.origin !== origin) {
-      throw oauthError('redirect_not_allowed', `${redactUrl(url)} redirected to another origin`, {
-        status: response.status,
-      });
-    }
-    if (hop >= context.maxRedirects) {
-      throw oauthError(
-        'redirect_not_allowed',
-        `${redactUrl(options.url)} redirected more than ${context.maxRedirects} times`,
-        { status: response.status },
-      );
-    }
-    if (
-      response.status === 303 ||
-      ((response.status === 301 || response.status === 302) && method === 'POST')
-    ) {
+    if (next === undefined) throw refuse('answered with a redirect without a valid location');
+    if (next.origin !== origin) throw refuse('redirected to another origin');
+    if (hop >= context.maxRedirects) throw refuse(`redirected more than ${context.maxRedirects} times`);
+    if (status === 303 || (status < 303 && method === 'POST')) {
       method = 'GET';
       body = undefined;
       const { 'content-type': _dropped, ...rest } = headers;
