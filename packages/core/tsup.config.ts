@@ -7,4 +7,5 @@ export default packageBuild('neutral', {
   dpop: 'src/entries/dpop.ts',
   jwt: 'src/entries/jwt.ts',
   enterprise: 'src/entries/enterprise.ts',
+  device: 'src/entries/device.ts',
 });

@@ -1,10 +1,11 @@
 /**
  * The device authorization grant end to end, in process: core's `OAuthSession` with
- * `grant: { type: 'device_code' }`, the fetch adapter, and the demo server's oidc-provider —
+ * `grant: deviceCode({ onUserCode })`, the fetch adapter, and the demo server's oidc-provider —
  * discovery, a registration for the grant, the code shown, the person confirming, polling, MCP
  * requests with the token, and a refresh once it expires.
  */
-import { type DeviceCodePrompt, isOAuthClientError, OAuthSession } from '@mcp-oauth/core';
+import { isOAuthClientError, OAuthSession } from '@mcp-oauth/core';
+import { type DeviceCodePrompt, deviceCode } from '@mcp-oauth/core/device';
 import { type DemoServer, decideDeviceAuthorization, startDemoServer } from '@mcp-oauth/demo-server';
 import { createFetchHttpClient, withOAuth } from '@mcp-oauth/fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ function deviceSession(onUserCode: (prompt: DeviceCodePrompt) => void | Promise<
   return new OAuthSession({
     serverUrl: demo.mcpUrl,
     httpClient: createFetchHttpClient(),
-    grant: { type: 'device_code', onUserCode },
+    grant: deviceCode({ onUserCode }),
     client: { clientName: 'device e2e' },
   });
 }

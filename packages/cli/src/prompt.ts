@@ -3,7 +3,7 @@
  * code printed on stderr. stdout is never used, so `token` and `proxy` output stay clean.
  */
 import { spawn } from 'node:child_process';
-import type { DeviceCodePrompt } from '@mcp-oauth/core';
+import type { DeviceCodePrompt } from '@mcp-oauth/core/device';
 import { openBrowser } from '@mcp-oauth/node';
 
 type Environment = Readonly<Record<string, string | undefined>>;

@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { type GrantOptions, isOAuthClientError, OAuthClientError, OAuthSession } from '@mcp-oauth/core';
+import { deviceCode } from '@mcp-oauth/core/device';
 import { canonicalResourceUrl } from '@mcp-oauth/core/protocol';
 import { createFetchHttpClient } from '@mcp-oauth/fetch';
 import { createFileStores, createLoopbackAuthorizationHandler, type FileStores } from '@mcp-oauth/node';
@@ -80,8 +81,7 @@ export async function openSession(
   };
   const clientBase = { clientName: CLIENT_NAME, softwareId: 'mcp-oauth-cli', softwareVersion: VERSION };
   if (method === 'device') {
-    const grant: GrantOptions = {
-      type: 'device_code',
+    const grant: GrantOptions = deviceCode({
       onUserCode:
         interaction === 'interactive'
           ? (prompt) => printDeviceCode(context.stderr, prompt)
@@ -91,7 +91,7 @@ export async function openSession(
                 'the stored sign-in cannot be renewed without you',
               );
             },
-    };
+    });
     const session = new OAuthSession({ ...common, grant, client: clientBase });
     return { session, stores, close: async () => {} };
   }

@@ -17,7 +17,6 @@ export { type OAuthLogEvent, type OAuthLogEvents, type OAuthLogger, silentLogger
 export type { ClientOptions, PreRegisteredClient } from './registration.js';
 export type { AuthorizationHandler, CallbackInput } from './session/authorization-code.js';
 export type { ClientKey } from './session/client-key.js';
-export type { DeviceCodeGrantOptions, DeviceCodePrompt } from './session/device-code.js';
 export type { DpopSupport } from './session/dpop-support.js';
 export type { OAuthSessionInput, WithOAuthSession } from './session/input.js';
 export type { GrantOptions, OAuthSessionOptions, RefreshScopePolicy } from './session/options.js';

@@ -11,7 +11,7 @@ import type { OAuthLogger } from '../logger.js';
 import { createMemoryStores, tokenKey } from '../stores.js';
 import { FakeHttpClient } from '../test-utils/fake-http.js';
 import { GRANT_TYPE_DEVICE_CODE } from '../token.js';
-import type { DeviceCodePrompt } from './device-code.js';
+import { type DeviceCodePrompt, deviceCode } from './device-code.js';
 import { OAuthSession } from './session.js';
 
 const SERVER = 'https://mcp.example.com/mcp';
@@ -93,7 +93,7 @@ function setup(options: { metadata?: Record<string, unknown>; polls?: ReturnType
   const session = new OAuthSession({
     serverUrl: SERVER,
     httpClient: http,
-    grant: { type: 'device_code', onUserCode: (prompt) => void prompts.push(prompt), sleep },
+    grant: deviceCode({ onUserCode: (prompt) => void prompts.push(prompt), sleep }),
     client: { clientName: 'mcp-oauth CLI' },
     stores,
     logger,
@@ -212,12 +212,11 @@ describe('OAuthSession with the device authorization grant', () => {
     const session = new OAuthSession({
       serverUrl: SERVER,
       httpClient: http,
-      grant: {
-        type: 'device_code',
+      grant: deviceCode({
         onUserCode: () => {
           throw new Error('terminal gone');
         },
-      },
+      }),
     });
     await expect(session.authorize()).rejects.toThrow('terminal gone');
     expect(http.log.filter((line) => line.endsWith('/token'))).toHaveLength(0);
@@ -249,18 +248,30 @@ describe('OAuthSession with the device authorization grant', () => {
     expect((await stores.clients.get(ISSUER))?.grantTypes).toEqual([GRANT_TYPE_DEVICE_CODE, 'refresh_token']);
   });
 
-  it('refuses a device grant without onUserCode', () => {
+  it('refuses a device grant without onUserCode, or a sleep that is not a function', () => {
+    expect(() => deviceCode({} as never)).toThrow(
+      expect.objectContaining({
+        code: 'invalid_options',
+        message: '"onUserCode" must be a function for the device authorization grant',
+      }),
+    );
+    expect(() => deviceCode({ onUserCode: () => {}, sleep: 5 as never })).toThrow(
+      expect.objectContaining({ code: 'invalid_options', message: '"sleep" must be a function' }),
+    );
+  });
+
+  it('refuses a device_code grant that does not come from deviceCode() (it would bring no code to run)', () => {
     expect(
       () =>
         new OAuthSession({
           serverUrl: SERVER,
           httpClient: new FakeHttpClient(),
-          grant: { type: 'device_code' } as never,
+          grant: { type: 'device_code', onUserCode: () => {} } as never,
         }),
     ).toThrow(
       expect.objectContaining({
         code: 'invalid_options',
-        message: '"grant.onUserCode" must be a function for device_code',
+        message: '"grant" for device_code must come from deviceCode() in @mcp-oauth/core/device',
       }),
     );
   });

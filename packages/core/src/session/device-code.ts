@@ -2,7 +2,8 @@
  * The device authorization grant (RFC 8628) as a grant strategy: for SSH sessions, containers and
  * other machines where no browser can be opened on the same host. The user is shown a short code
  * and a URL to open on any device; the session polls until they decide. The protocol itself is in
- * `../device.ts`.
+ * `../device.ts`. Opt in: `grant: deviceCode({ onUserCode })` from `@mcp-oauth/core/device`, so an
+ * application that does not use it ships none of it.
  */
 import {
   type DeviceSleep,
@@ -11,10 +12,10 @@ import {
   requestDeviceAuthorization,
   toDeviceUserCode,
 } from '../device.js';
-import { oauthError } from '../errors.js';
+import { invalidOption, oauthError } from '../errors.js';
 import { GRANT_TYPE_DEVICE_CODE } from '../token.js';
 import { clientAuthentication } from './binding.js';
-import { chooseScopes, type GrantStrategy } from './grants.js';
+import { chooseScopes, type GrantStrategy, type ModuleGrant } from './grants.js';
 import { storeTokens } from './renewal.js';
 import { abortable } from './signals.js';
 
@@ -26,7 +27,6 @@ export interface DeviceCodePrompt extends DeviceUserCode {
 }
 
 export interface DeviceCodeGrantOptions {
-  readonly type: 'device_code';
   /**
    * Shows the user the code and where to enter it (print it, draw a QR code of
    * `verificationUriComplete`, …). Called once per authorization, before polling starts; the
@@ -40,7 +40,18 @@ export interface DeviceCodeGrantOptions {
   readonly sleep?: DeviceSleep;
 }
 
-export function deviceCodeGrant(options: DeviceCodeGrantOptions): GrantStrategy {
+/** The device authorization grant for a session's `grant` option. */
+export function deviceCode(options: DeviceCodeGrantOptions): ModuleGrant<'device_code'> {
+  if (typeof options?.onUserCode !== 'function') {
+    throw invalidOption('onUserCode', 'must be a function for the device authorization grant');
+  }
+  if (options.sleep !== undefined && typeof options.sleep !== 'function') {
+    throw invalidOption('sleep', 'must be a function');
+  }
+  return { type: 'device_code', strategy: deviceCodeStrategy(options) };
+}
+
+function deviceCodeStrategy(options: DeviceCodeGrantOptions): GrantStrategy {
   return {
     interactive: true,
     grantTypes(metadata) {

@@ -1,7 +1,8 @@
 /**
  * Grant strategies: how the session obtains a new grant, one object per grant type, so nothing
  * else in the session branches on the grant. The authorization code strategy lives in
- * `authorization-code.ts`, the device authorization grant in `device-code.ts`.
+ * `authorization-code.ts`; the device authorization grant in `device-code.ts`, an opt-in module
+ * that hands its strategy over in the `grant` option.
  */
 import { oauthError } from '../errors.js';
 import { selectScopes } from '../scopes.js';
@@ -9,7 +10,6 @@ import type { DiscoveryRecord, StoredTokens } from '../stores.js';
 import { GRANT_TYPE_JWT_BEARER } from '../token.js';
 import type { AuthorizationServerMetadata, ClientInformation } from '../types.js';
 import { authorizationCodeGrant } from './authorization-code.js';
-import { deviceCodeGrant } from './device-code.js';
 import type { GrantOptions } from './options.js';
 import { requestTokens } from './renewal.js';
 import type { Binding, SessionState } from './state.js';
@@ -31,6 +31,16 @@ export interface GrantStrategy {
   obtain(state: SessionState, binding: Binding, request: GrantRequest): Promise<StoredTokens>;
   /** A client that needs no registration (a workload presenting only its assertion). */
   anonymousClient?(state: SessionState, record: DiscoveryRecord): ClientInformation | undefined;
+}
+
+/**
+ * A grant an opt-in module provides (`deviceCode()` from `@mcp-oauth/core/device`): it carries the
+ * strategy that runs it, so the session ships no code for grants it is not given.
+ */
+export interface ModuleGrant<T extends string> {
+  readonly type: T;
+  /** @internal How the session runs the grant. */
+  readonly strategy: GrantStrategy;
 }
 
 /** The scopes for a new grant (RFC 6749 §3.3 and the MCP scope selection order). */
@@ -120,7 +130,7 @@ export function grantStrategy(options: GrantOptions): GrantStrategy {
     case 'jwt_bearer':
       return jwtBearerGrant(options);
     case 'device_code':
-      return deviceCodeGrant(options);
+      return options.strategy;
     default:
       return authorizationCodeGrant;
   }

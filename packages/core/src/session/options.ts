@@ -13,8 +13,8 @@ import { createMemoryStores, type OAuthStores } from '../stores.js';
 import { allowsLoopbackHttp, canonicalResourceUrl, tryParseUrl } from '../url.js';
 import type { AuthorizationHandler } from './authorization-code.js';
 import type { ClientKey } from './client-key.js';
-import type { DeviceCodeGrantOptions } from './device-code.js';
 import type { DpopSupport } from './dpop-support.js';
+import type { ModuleGrant } from './grants.js';
 
 /** How the session obtains tokens. */
 export type GrantOptions =
@@ -32,8 +32,11 @@ export type GrantOptions =
         readonly signal: AbortSignal | undefined;
       }) => string | Promise<string>;
     }
-  /** The device authorization grant (RFC 8628), for machines where no browser can be opened. */
-  | DeviceCodeGrantOptions;
+  /**
+   * The device authorization grant (RFC 8628), for machines where no browser can be opened:
+   * `deviceCode({ onUserCode })` from `@mcp-oauth/core/device`.
+   */
+  | ModuleGrant<'device_code'>;
 
 /** Which scopes a refresh request carries: the granted ones, the requested ones, or none (`scope` left out). */
 export type RefreshScopePolicy = 'granted' | 'requested' | 'none';
@@ -269,12 +272,15 @@ function checkGrant(value: unknown): GrantOptions {
       'must be "authorization_code", "device_code", "client_credentials" or "jwt_bearer"',
     );
   }
-  // The function each grant type needs.
-  const needed = ({ jwt_bearer: 'assertion', device_code: 'onUserCode' } as Record<string, string>)[type];
-  if (needed !== undefined && typeof grant[needed] !== 'function') {
-    invalid(`grant.${needed}`, `must be a function for ${type}`);
+  if (type === 'jwt_bearer' && typeof grant.assertion !== 'function') {
+    invalid('grant.assertion', 'must be a function for jwt_bearer');
   }
-  if (type === 'device_code') optionalFunction(grant.sleep, 'grant.sleep');
+  if (
+    type === 'device_code' &&
+    typeof (grant.strategy as { obtain?: unknown } | undefined)?.obtain !== 'function'
+  ) {
+    invalid('grant', 'for device_code must come from deviceCode() in @mcp-oauth/core/device');
+  }
   return grant as GrantOptions;
 }
 
