@@ -1,26 +1,32 @@
 /**
- * 4. Bundle size: each entry bundled by esbuild into one minified ESM file (browser platform),
- * then gzipped (level 9). mcp-oauth is bundled from the built `dist` ESM entries, with the HTTP
- * libraries (peer dependencies) and Node's built-in modules left external; the official SDK's client auth
- * is bundled whole, dependencies included (zod, pkce-challenge, jose), as an application ships it.
+ * 4. Bundle size: each entry bundled by esbuild into one minified ESM file (browser platform,
+ * es2022), then gzipped (level 9). mcp-oauth is bundled from the built `dist` ESM entries, with the
+ * HTTP libraries (peer dependencies) and Node's built-in modules left external; the official SDK's
+ * client auth is bundled whole, dependencies included (zod, pkce-challenge, jose), as an
+ * application ships it.
  *
- * Two entries per row: everything the packages export (`export *`), and what an application
- * typically imports (the session plus the adapter's two functions; the SDK's `auth`).
+ * - every entry point of `@mcp-oauth/core`, with everything it exports (`export *`);
+ * - the common path of each adapter: what an application imports, `OAuthSession` and the
+ *   adapter's `withOAuth` — everything statically reachable from those two names;
+ * - the SDK's auth, everything and `auth` alone.
+ *
+ * Below them, the source modules of the fetch common path by minified bytes (esbuild's metafile).
  */
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { BENCH_DIR } from './child.js';
+import { ADAPTER_NAMES } from './code-size.js';
 
-export interface BundleRow {
+export interface EntrySize {
   readonly name: string;
-  /** Everything the entry exports. */
+  /** What the bundled entry imports. */
+  readonly contents: string;
   readonly minifiedBytes: number;
   readonly gzipBytes: number;
-  /** What an application typically imports. */
-  readonly typicalGzipBytes: number;
-  readonly ours: boolean;
+  /** Why the entry could not be bundled (an adapter that is not built, for example). */
+  readonly error?: string;
 }
 
 export interface Contributor {
@@ -31,17 +37,25 @@ export interface Contributor {
 }
 
 export interface BundleResults {
-  readonly rows: readonly BundleRow[];
+  /** Each entry point of `@mcp-oauth/core`, everything it exports. */
+  readonly coreEntries: readonly EntrySize[];
+  /** `OAuthSession` plus the adapter's `withOAuth`, for each adapter. */
+  readonly commonPaths: readonly (EntrySize & { readonly adapter: string })[];
+  /** The official SDK's client auth, everything and `auth` alone. */
+  readonly sdk: readonly EntrySize[];
   /**
-   * Largest source modules of `@mcp-oauth/core` (everything exported), from esbuild's metafile.
-   * The built `dist` is one file, so this bundles `packages/core/src/index.ts` the same way.
+   * Source modules of the fetch common path, bundled the same way from `src` (the built `dist` is
+   * split in chunks, not modules), largest first.
    */
-  readonly coreContributors: readonly Contributor[];
+  readonly commonPathContributors: readonly Contributor[];
   /** Minified and gzipped size of that source bundle, to compare with the `dist` row. */
-  readonly coreSourceBundle: { readonly minifiedBytes: number; readonly gzipBytes: number };
+  readonly commonPathSourceBundle: { readonly minifiedBytes: number; readonly gzipBytes: number };
   /** Largest packages of the SDK v1 client auth bundle. */
   readonly sdkV1Contributors: readonly Contributor[];
 }
+
+/** The subpaths of `@mcp-oauth/core` (its `exports` map, `./package.json` aside). */
+export const CORE_ENTRIES = ['', '/adapter', '/protocol', '/dpop', '/jwt', '/enterprise', '/device'] as const;
 
 /** The names v1's `client/auth.js` exports; v2 has no auth entry point, so they are imported from its main one. */
 const SDK_AUTH_NAMES = [
@@ -66,56 +80,43 @@ const SDK_AUTH_NAMES = [
   'startAuthorization',
 ].join(', ');
 
-interface Entry {
-  readonly name: string;
-  readonly everything: string;
-  readonly typical: string;
-  readonly ours: boolean;
-}
-
-const adapterEntry = (adapter: string, functions: string): Entry => ({
-  name: `core + ${adapter}`,
-  everything: `export * from '@mcp-oauth/core'; export * from '@mcp-oauth/${adapter}';`,
-  typical: `export { OAuthSession } from '@mcp-oauth/core'; export { ${functions} } from '@mcp-oauth/${adapter}';`,
-  ours: true,
-});
-
-const ENTRIES: readonly Entry[] = [
+const SDK_ENTRIES = [
   {
-    name: 'core',
-    everything: `export * from '@mcp-oauth/core';`,
-    typical: `export { OAuthSession } from '@mcp-oauth/core';`,
-    ours: true,
-  },
-  adapterEntry('fetch', 'createFetchHttpClient, withOAuth'),
-  adapterEntry('ky', 'createKyHttpClient, withOAuth'),
-  adapterEntry('axios', 'createAxiosHttpClient, withOAuth'),
-  adapterEntry('got', 'createGotHttpClient, withOAuth'),
-  {
-    name: 'SDK v1 client/auth.js',
-    everything: `export * from '@modelcontextprotocol/sdk/client/auth.js';`,
-    typical: `export { auth } from '@modelcontextprotocol/sdk/client/auth.js';`,
-    ours: false,
+    name: 'SDK v1 client/auth.js, everything',
+    contents: `export * from '@modelcontextprotocol/sdk/client/auth.js';`,
   },
   {
-    name: 'SDK v2 client (auth exports)',
-    everything: `export { ${SDK_AUTH_NAMES} } from '@modelcontextprotocol/client';`,
-    typical: `export { auth } from '@modelcontextprotocol/client';`,
-    ours: false,
+    name: 'SDK v1 client/auth.js, auth',
+    contents: `export { auth } from '@modelcontextprotocol/sdk/client/auth.js';`,
   },
+  {
+    name: 'SDK v2 client, the auth exports',
+    contents: `export { ${SDK_AUTH_NAMES} } from '@modelcontextprotocol/client';`,
+  },
+  { name: 'SDK v2 client, auth', contents: `export { auth } from '@modelcontextprotocol/client';` },
 ];
 
-/** The HTTP libraries (peer dependencies) and Node's own modules (the got adapter uses `stream`). */
-const CORE_DIR = fileURLToPath(new URL('../../../packages/core/', import.meta.url));
+export const commonPath = (adapter: string) =>
+  `export { OAuthSession } from '@mcp-oauth/core'; export { withOAuth } from '@mcp-oauth/${adapter}';`;
 
+const PACKAGES_DIR = fileURLToPath(new URL('../../../packages/', import.meta.url));
+
+/** The HTTP libraries (peer dependencies) and Node's own modules (the got adapter uses `stream`). */
 const EXTERNAL = ['axios', 'ky', 'got', 'node:*', ...builtinModules];
+
+/** `@mcp-oauth/x` from `packages/x/src` instead of its `dist`, for the module breakdown. */
+const FROM_SOURCE = {
+  '@mcp-oauth/core': `${PACKAGES_DIR}core/src/index.ts`,
+  '@mcp-oauth/core/adapter': `${PACKAGES_DIR}core/src/entries/adapter.ts`,
+  '@mcp-oauth/fetch': `${PACKAGES_DIR}fetch/src/index.ts`,
+};
 
 async function bundle(
   contents: string,
-  resolveDir = BENCH_DIR,
+  alias: Record<string, string> = {},
 ): Promise<{ bytes: Uint8Array; metafile: Metafile }> {
   const result = await build({
-    stdin: { contents, resolveDir, loader: 'ts', sourcefile: 'entry.ts' },
+    stdin: { contents, resolveDir: BENCH_DIR, loader: 'ts', sourcefile: 'entry.ts' },
     absWorkingDir: BENCH_DIR,
     bundle: true,
     minify: true,
@@ -123,6 +124,7 @@ async function bundle(
     platform: 'browser',
     target: 'es2022',
     external: EXTERNAL,
+    alias,
     write: false,
     metafile: true,
     logLevel: 'silent',
@@ -135,29 +137,48 @@ async function bundle(
 
 const gzipSize = (bytes: Uint8Array) => gzipSync(bytes, { level: 9 }).byteLength;
 
+async function measure(name: string, contents: string): Promise<EntrySize & { metafile?: Metafile }> {
+  try {
+    const { bytes, metafile } = await bundle(contents);
+    return { name, contents, minifiedBytes: bytes.byteLength, gzipBytes: gzipSize(bytes), metafile };
+  } catch (error) {
+    // One entry that cannot be bundled (an adapter not built yet) is reported, not fatal.
+    const message = (error as { errors?: { text: string }[] }).errors?.[0]?.text ?? String(error);
+    return { name, contents, minifiedBytes: Number.NaN, gzipBytes: Number.NaN, error: message };
+  }
+}
+
+const withoutMetafile = ({ metafile: _metafile, ...size }: EntrySize & { metafile?: Metafile }): EntrySize =>
+  size;
+
 export async function measureBundles(): Promise<BundleResults> {
-  const rows: BundleRow[] = [];
-  let sdkV1Metafile: Metafile | undefined;
-  for (const entry of ENTRIES) {
-    const everything = await bundle(entry.everything);
-    const typical = await bundle(entry.typical);
-    if (entry.name.startsWith('SDK v1')) sdkV1Metafile = everything.metafile;
-    rows.push({
-      name: entry.name,
-      minifiedBytes: everything.bytes.byteLength,
-      gzipBytes: gzipSize(everything.bytes),
-      typicalGzipBytes: gzipSize(typical.bytes),
-      ours: entry.ours,
+  const coreEntries: EntrySize[] = [];
+  for (const subpath of CORE_ENTRIES) {
+    const specifier = `@mcp-oauth/core${subpath}`;
+    coreEntries.push(withoutMetafile(await measure(specifier, `export * from '${specifier}';`)));
+  }
+  const commonPaths: (EntrySize & { adapter: string })[] = [];
+  for (const adapter of ADAPTER_NAMES) {
+    commonPaths.push({
+      adapter,
+      ...withoutMetafile(await measure(`core + ${adapter}`, commonPath(adapter))),
     });
   }
-  const coreSource = await bundle(`export * from './src/index.ts';`, CORE_DIR);
+  const sdk: EntrySize[] = [];
+  let sdkV1Metafile: Metafile | undefined;
+  for (const entry of SDK_ENTRIES) {
+    const size = await measure(entry.name, entry.contents);
+    sdkV1Metafile ??= size.metafile;
+    sdk.push(withoutMetafile(size));
+  }
+  const source = await bundle(commonPath('fetch'), FROM_SOURCE);
   return {
-    rows,
-    coreContributors: contributors(coreSource.metafile, (path) =>
-      path.replace(/^(?:.*\/)?packages\/core\//, ''),
-    ),
-    coreSourceBundle: { minifiedBytes: coreSource.bytes.byteLength, gzipBytes: gzipSize(coreSource.bytes) },
-    sdkV1Contributors: contributors(sdkV1Metafile!, packageOf),
+    coreEntries,
+    commonPaths,
+    sdk,
+    commonPathContributors: contributors(source.metafile, (path) => path.replace(/^(?:.*\/)?packages\//, '')),
+    commonPathSourceBundle: { minifiedBytes: source.bytes.byteLength, gzipBytes: gzipSize(source.bytes) },
+    sdkV1Contributors: sdkV1Metafile === undefined ? [] : contributors(sdkV1Metafile, packageOf),
   };
 }
 

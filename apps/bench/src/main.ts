@@ -2,7 +2,7 @@
  * `pnpm bench`: runs the six measurements, prints the table and writes results.json.
  *
  *   --smoke            tiny counts, every measurement (or BENCH_SMOKE=1); writes to the temp dir
- *   --only a,b         only these: overhead, storm, roundTrips, bundle, memory, fleet
+ *   --only a,b         only these: overhead, storm, roundTrips, bundle, memory, fleet, code
  *   --out <path>       where to write the results (default: apps/bench/results.json)
  */
 import { writeFile } from 'node:fs/promises';

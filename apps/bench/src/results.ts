@@ -1,5 +1,6 @@
 /** What a run produces: the contents of results.json. */
 import type { BundleResults } from './bundle-size.js';
+import type { CodeSizeResults } from './code-size.js';
 import type { BenchConfig } from './config.js';
 import type { EndpointCounts } from './endpoints.js';
 import type { FleetRow } from './fleet.js';
@@ -9,7 +10,7 @@ import type { OverheadRow } from './overhead.js';
 import type { RoundTripRow } from './round-trips.js';
 import type { StormRow } from './storm.js';
 
-export const MEASUREMENTS = ['overhead', 'storm', 'roundTrips', 'bundle', 'memory', 'fleet'] as const;
+export const MEASUREMENTS = ['overhead', 'storm', 'roundTrips', 'bundle', 'memory', 'fleet', 'code'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 /** The issue's targets, reported against, never asserted. */
@@ -22,7 +23,8 @@ export interface Targets {
     readonly warm: EndpointCounts;
     readonly warmExpired: EndpointCounts;
   };
-  readonly coreFetchGzipBytes: number;
+  /** The common path (`OAuthSession` + `withOAuth`) of every adapter, min+gzip. */
+  readonly commonPathGzipBytes: number;
 }
 
 export interface Results {
@@ -39,4 +41,5 @@ export interface Results {
   readonly bundle?: BundleResults;
   readonly memory?: readonly MemoryRow[];
   readonly fleet?: readonly FleetRow[];
+  readonly code?: CodeSizeResults;
 }

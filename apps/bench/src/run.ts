@@ -1,5 +1,6 @@
 /** Runs the measurements in order and collects their results. */
 import { measureBundles } from './bundle-size.js';
+import { measureCodeSize } from './code-size.js';
 import type { BenchConfig } from './config.js';
 import { measureFleet } from './fleet.js';
 import { describeMachine } from './machine.js';
@@ -14,7 +15,7 @@ export const TARGETS: Targets = {
   stormTokenRequests: 1,
   stormFailures: 0,
   roundTripMinimum: { cold: COLD_MINIMUM, warm: WARM_MINIMUM, warmExpired: WARM_EXPIRED_MINIMUM },
-  coreFetchGzipBytes: 10 * 1024,
+  commonPathGzipBytes: 10 * 1024,
 };
 
 export interface RunOptions {
@@ -42,6 +43,7 @@ export async function runBenchmarks(config: BenchConfig, options: RunOptions = {
   const bundle = await step('bundle', () => measureBundles());
   const memory = await step('memory', () => measureMemory(config));
   const fleet = await step('fleet', () => measureFleet(config));
+  const code = await step('code', async () => measureCodeSize());
   return {
     schema: 1,
     mode: config.mode,
@@ -56,5 +58,6 @@ export async function runBenchmarks(config: BenchConfig, options: RunOptions = {
     ...(bundle === undefined ? {} : { bundle }),
     ...(memory === undefined ? {} : { memory }),
     ...(fleet === undefined ? {} : { fleet }),
+    ...(code === undefined ? {} : { code }),
   };
 }

@@ -1,7 +1,9 @@
 // The smoke run: every measurement with tiny counts, so the benchmark code cannot rot. It checks the
 // shape of the results and the facts that are counts, not timings (none of those is asserted).
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CORE_ENTRIES } from './bundle-size.js';
 import { CLIENT_KINDS, isOurs } from './clients.js';
+import { ADAPTER_NAMES } from './code-size.js';
 import { SMOKE } from './config.js';
 import { FLEET_SCENARIOS } from './fleet.js';
 import { LIBRARY_NAMES } from './libraries.js';
@@ -68,24 +70,47 @@ describe('pnpm bench --smoke', () => {
     for (const row of rows) expect(row.warmError).toBeUndefined();
   });
 
-  it('sizes core, core with each adapter, and the SDK auth entry points', () => {
-    const rows = results.bundle?.rows ?? [];
-    expect(rows.map((row) => row.name)).toEqual([
-      'core',
-      'core + fetch',
-      'core + ky',
-      'core + axios',
-      'core + got',
-      'SDK v1 client/auth.js',
-      'SDK v2 client (auth exports)',
-    ]);
-    for (const row of rows) {
-      expect(row.gzipBytes).toBeGreaterThan(0);
-      expect(row.gzipBytes).toBeLessThan(row.minifiedBytes);
-    }
-    expect(results.bundle?.coreContributors.some((each) => each.module.startsWith('src/session/'))).toBe(
-      true,
+  it('sizes every core entry point, the common path of each adapter, and the SDK auth entry points', () => {
+    const bundle = results.bundle;
+    expect(bundle?.coreEntries.map((entry) => entry.name)).toEqual(
+      CORE_ENTRIES.map((subpath) => `@mcp-oauth/core${subpath}`),
     );
+    expect(bundle?.commonPaths.map((entry) => entry.adapter)).toEqual([...ADAPTER_NAMES]);
+    expect(bundle?.sdk).toHaveLength(4);
+    for (const entry of [
+      ...(bundle?.coreEntries ?? []),
+      ...(bundle?.commonPaths ?? []),
+      ...(bundle?.sdk ?? []),
+    ]) {
+      expect({ name: entry.name, error: entry.error }).toEqual({ name: entry.name, error: undefined });
+      expect(entry.gzipBytes).toBeGreaterThan(0);
+      expect(entry.gzipBytes).toBeLessThan(entry.minifiedBytes);
+    }
+    // The opt-in modules stay out of the common path.
+    const modules = bundle?.commonPathContributors.map((each) => each.module) ?? [];
+    expect(modules).toContain('core/src/session/session.ts');
+    expect(modules).toContain('fetch/src/with-oauth.ts');
+    for (const optIn of [
+      'core/src/dpop.ts',
+      'core/src/jwt.ts',
+      'core/src/enterprise.ts',
+      'core/src/device.ts',
+    ]) {
+      expect(modules).not.toContain(optIn);
+    }
+  });
+
+  it('counts the code lines of each adapter and the names core exports at its root', () => {
+    const code = results.code;
+    expect(code?.adapters.map((each) => each.adapter)).toEqual([...ADAPTER_NAMES]);
+    for (const each of code?.adapters ?? []) {
+      const files = each.files.map(({ file }) => file);
+      expect(files).toContain('src/index.ts');
+      expect(files.some((file) => file.endsWith('.test.ts'))).toBe(false);
+      expect(each.codeLines).toBeGreaterThan(10);
+    }
+    expect(code?.coreRootExports.names).toContain('OAuthSession');
+    expect(code?.coreRootExports.total).toBe(code?.coreRootExports.names.length);
   });
 
   it('reads the heap of every adapter after forced GC', () => {
@@ -126,6 +151,7 @@ describe('pnpm bench --smoke', () => {
       '4. Bundle size',
       '5. Memory',
       '6. Fleet',
+      '7. Code size',
     ]) {
       expect(table).toContain(heading);
     }
