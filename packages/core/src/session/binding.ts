@@ -38,10 +38,17 @@ export function loadFromStores(state: SessionState): Promise<void> {
     if (client === undefined) return;
     state.binding = { discovery: record, client };
     state.tokens = await readTokens(state, tokenKeyOf(state.binding));
-  })().catch((error: unknown) => {
-    state.loaded = undefined;
-    throw isOAuthClientError(error) ? error : oauthError('store_failed', 'reading the session stores failed');
-  });
+  })().then(
+    () => {
+      state.storesLoaded = true;
+    },
+    (error: unknown) => {
+      state.loaded = undefined;
+      throw isOAuthClientError(error)
+        ? error
+        : oauthError('store_failed', 'reading the session stores failed');
+    },
+  );
   return state.loaded;
 }
 

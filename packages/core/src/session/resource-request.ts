@@ -16,7 +16,7 @@ import { recover } from './recovery.js';
 import { canRenewSilently } from './renewal.js';
 import { scopeCheck } from './scope.js';
 import type { SessionState } from './state.js';
-import { tokensForUse } from './tokens.js';
+import { readyTokens, tokensForUse } from './tokens.js';
 
 /** What the adapter tells the session about a request it is about to send. */
 export interface ResourceRequestInit {
@@ -68,12 +68,31 @@ const DONE: NextStep = { type: 'done' };
 /** RFC 9449 §8.1 `nonce = 1*NQCHAR`, at most 512 characters. */
 const DPOP_NONCE = /^[\x21\x23-\x5B\x5D-\x7E]{1,512}$/;
 
+/** The credential headers for one send, the token they carry, and whether the URL is in scope. */
+interface Credentials {
+  readonly headers: Record<string, string>;
+  readonly token: string | undefined;
+  readonly inside: boolean;
+}
+
+const NO_CREDENTIALS: Credentials = { headers: {}, token: undefined, inside: false };
+
+interface Init {
+  readonly method: string;
+  readonly url: string;
+  readonly signal: AbortSignal | undefined;
+  readonly replayable: boolean;
+  /** The first send's URL is in the protected scope. */
+  readonly inside: boolean;
+}
+
 export class ResourceRequest {
   readonly #state: SessionState;
-  readonly #init: { method: string; url: string; signal: AbortSignal | undefined; replayable: boolean };
+  readonly #init: Init;
   readonly #follow: boolean;
-  /** The step that was sent last. */
+  /** The step that was sent last, and whether its URL is in the protected scope. */
   #current: SendStep;
+  #currentInside: boolean;
   /** The access token the last send carried. */
   #sentToken: string | undefined;
   #hops = 0;
@@ -84,7 +103,7 @@ export class ResourceRequest {
   /** @internal Built by `OAuthSession.beginRequest`. */
   constructor(
     state: SessionState,
-    init: { method: string; url: string; signal: AbortSignal | undefined; replayable: boolean },
+    init: Init,
     follow: boolean,
     first: SendStep,
     sentToken: string | undefined,
@@ -93,6 +112,7 @@ export class ResourceRequest {
     this.#init = init;
     this.#follow = follow;
     this.#current = first;
+    this.#currentInside = init.inside;
     this.#sentToken = sentToken;
   }
 
@@ -110,25 +130,29 @@ export class ResourceRequest {
     const sent = this.#current;
     if (sent.withBody) this.#bodySent = true;
     const state = this.#state;
-    const inScope = scopeCheck(state, sent.url);
+    const { status, headers } = response;
+    const inside = this.#currentInside;
 
-    const nonce = readHeader(response.headers, 'dpop-nonce')?.trim();
-    const nonceReceived = inScope.inside && nonce !== undefined && DPOP_NONCE.test(nonce);
+    const nonce = inside ? readHeader(headers, 'dpop-nonce')?.trim() : undefined;
+    const nonceReceived = nonce !== undefined && DPOP_NONCE.test(nonce);
     if (nonceReceived) state.dpop?.rememberNonce(sent.url, nonce);
 
     if (response.opaqueRedirect === true) {
-      return this.#next({
-        ...sent,
-        reason: 'redirect',
-        headers: {},
-        removeHeaders: CREDENTIAL_HEADER_NAMES,
-        redirect: 'follow',
-      });
+      return this.#next(
+        {
+          ...sent,
+          reason: 'redirect',
+          headers: {},
+          removeHeaders: CREDENTIAL_HEADER_NAMES,
+          redirect: 'follow',
+        },
+        inside,
+      );
     }
-    if (this.#follow && sent.redirect === 'manual') {
+    if (this.#follow && sent.redirect === 'manual' && status >= 300 && status < 400) {
       const hop = planRedirect({
-        status: response.status,
-        location: readHeader(response.headers, 'location'),
+        status,
+        location: readHeader(headers, 'location'),
         method: sent.method,
         url: sent.url,
         hops: this.#hops,
@@ -136,46 +160,50 @@ export class ResourceRequest {
       if (hop !== undefined) {
         this.#hops++;
         const credentials = await this.#credentials(hop.method, hop.url);
-        return this.#next({
-          type: 'send',
-          reason: 'redirect',
-          url: hop.url,
-          method: hop.method,
-          withBody: sent.withBody && !hop.dropBody,
-          removeHeaders: unique([...sent.removeHeaders, ...hop.removeHeaders]),
-          headers: credentials,
-          redirect: 'manual',
-        });
+        return this.#next(
+          {
+            type: 'send',
+            reason: 'redirect',
+            url: hop.url,
+            method: hop.method,
+            withBody: sent.withBody && !hop.dropBody,
+            removeHeaders: [...new Set([...sent.removeHeaders, ...hop.removeHeaders])],
+            headers: credentials.headers,
+            redirect: 'manual',
+          },
+          credentials.inside,
+        );
       }
     }
 
-    if (response.status !== 401 && response.status !== 403) return DONE;
-    if (!inScope.inside) {
+    if (status !== 401 && status !== 403) return DONE;
+    if (!inside) {
       // Most often a trailing slash or `localhost` against `127.0.0.1`: say why no credentials went.
       state.config.logger.warn('session.outside_scope', {
-        status: response.status,
+        status,
         url: redactUrl(sent.url),
-        reason: inScope.reason,
+        reason: (scopeCheck(state, sent.url) as { reason: 'origin' | 'path' }).reason,
       });
       return DONE;
     }
-    const challenge = readResourceChallenge(readHeader(response.headers, 'www-authenticate'));
+    const challenge = readResourceChallenge(readHeader(headers, 'www-authenticate'));
     if (challenge.resourceMetadata !== undefined) state.lastResourceMetadataUrl = challenge.resourceMetadata;
     const tokens = state.tokens;
+    const retries = this.#retries;
     const decision = decide({
-      status: response.status,
+      status,
       challenge,
-      retries: this.#retries,
+      retries,
       nonceReceived,
       sentToken: this.#sentToken !== undefined,
       held: tokens === undefined ? undefined : held(state, tokens, this.#sentToken),
       stepUps: { recent: state.stepUps.recent(state.now()), max: state.stepUps.max },
     });
     state.config.logger.debug('session.decision', {
-      status: response.status,
+      status,
       decision: decision.type,
       error: challenge.error,
-      retries: this.#retries.authorization + this.#retries.dpopNonce,
+      retries: retries.authorization + retries.dpopNonce,
     });
     switch (decision.type) {
       case 'pass':
@@ -184,41 +212,42 @@ export class ResourceRequest {
         throw decision.error;
       case 'retry':
         if (decision.reason === 'dpop_nonce') {
-          this.#retries = { ...this.#retries, dpopNonce: this.#retries.dpopNonce + 1 };
+          this.#retries = { ...retries, dpopNonce: retries.dpopNonce + 1 };
           // The nonce is for the URL that asked for it: send this hop again, not the whole request.
-          return this.#next({
-            ...sent,
-            reason: 'retry',
-            headers: await this.#credentials(sent.method, sent.url),
-          });
+          const credentials = await this.#credentials(sent.method, sent.url);
+          return this.#next({ ...sent, reason: 'retry', headers: credentials.headers }, credentials.inside);
         }
         break;
       default:
         await recover(state, decision, challenge.resourceMetadata, this.#init.signal);
     }
-    this.#retries = { ...this.#retries, authorization: this.#retries.authorization + 1 };
+    this.#retries = { ...retries, authorization: retries.authorization + 1 };
     this.#hops = 0;
     const { method, url } = this.#init;
-    return this.#next({
-      type: 'send',
-      reason: 'retry',
-      url,
-      method,
-      withBody: true,
-      removeHeaders: CREDENTIAL_HEADER_NAMES,
-      headers: await this.#credentials(method, url),
-      redirect: this.#follow ? 'manual' : sent.redirect,
-    });
+    const credentials = await this.#credentials(method, url);
+    return this.#next(
+      {
+        type: 'send',
+        reason: 'retry',
+        url,
+        method,
+        withBody: true,
+        removeHeaders: CREDENTIAL_HEADER_NAMES,
+        headers: credentials.headers,
+        redirect: this.#follow ? 'manual' : sent.redirect,
+      },
+      credentials.inside,
+    );
   }
 
   /** Credentials for one send; remembers which token they carry. */
-  async #credentials(method: string, url: string): Promise<Record<string, string>> {
-    const { headers, token } = await credentialsFor(this.#state, method, url, this.#init.signal);
-    this.#sentToken = token;
-    return headers;
+  async #credentials(method: string, url: string): Promise<Credentials> {
+    const credentials = await credentialsFor(this.#state, method, url, this.#init.signal);
+    this.#sentToken = credentials.token;
+    return credentials;
   }
 
-  #next(step: SendStep): SendStep {
+  #next(step: SendStep, inside: boolean): SendStep {
     if (step.withBody && this.#bodySent && !this.#init.replayable) {
       throw oauthError(
         'request_not_replayable',
@@ -226,6 +255,7 @@ export class ResourceRequest {
       );
     }
     this.#current = step;
+    this.#currentInside = inside;
     return step;
   }
 }
@@ -239,25 +269,39 @@ function held(state: SessionState, tokens: StoredTokens, sentToken: string | und
   };
 }
 
-function unique(names: readonly string[]): string[] {
-  return [...new Set(names)];
-}
-
-/** The credential headers for a request to `url`: none outside the protected scope or without a token. */
-export async function credentialsFor(
+/**
+ * The credentials for a request to `url`: none outside the protected scope or without a token.
+ * With a Bearer token that is ready to use, they are known at once (no await on the hot path).
+ */
+function credentialsFor(
   state: SessionState,
   method: string,
-  url: string,
+  url: string | URL,
   signal: AbortSignal | undefined,
-): Promise<{ headers: Record<string, string>; token: string | undefined }> {
-  if (!scopeCheck(state, url).inside) return { headers: {}, token: undefined };
-  const tokens = await tokensForUse(state, signal);
-  if (tokens === undefined) return { headers: {}, token: undefined };
-  return { headers: await credentialHeaders(state, tokens, method, url), token: tokens.accessToken };
+): Credentials | Promise<Credentials> {
+  if (!scopeCheck(state, url).inside) return NO_CREDENTIALS;
+  const ready = readyTokens(state);
+  if (ready?.tokenType === 'Bearer') {
+    return {
+      headers: { authorization: `Bearer ${ready.accessToken}` },
+      token: ready.accessToken,
+      inside: true,
+    };
+  }
+  const target = typeof url === 'string' ? url : url.href;
+  return tokensForUse(state, signal).then(async (tokens) =>
+    tokens === undefined
+      ? { headers: {}, token: undefined, inside: true }
+      : {
+          headers: await credentialHeaders(state, tokens, method, target),
+          token: tokens.accessToken,
+          inside: true,
+        },
+  );
 }
 
 /** Starts a request: the first send, and the object that plans the rest. */
-export async function beginResourceRequest(
+export function beginResourceRequest(
   state: SessionState,
   init: ResourceRequestInit,
 ): Promise<ResourceRequest> {
@@ -266,29 +310,34 @@ export async function beginResourceRequest(
   const url = parsed?.href ?? String(init.url);
   const method = typeof init.method === 'string' && init.method !== '' ? init.method : 'GET';
   const redirect = init.redirect ?? 'follow';
-  const inside = parsed !== undefined && scopeCheck(state, parsed).inside;
-  // Outside the protected scope nothing is added, and the library follows redirects itself.
-  const follow = inside && redirect === 'follow';
-  const { headers, token } = inside
-    ? await credentialsFor(state, method, url, init.signal)
-    : { headers: {}, token: undefined };
-  const first: SendStep = {
-    type: 'send',
-    reason: 'initial',
-    url,
-    method,
-    withBody: true,
-    // Inside the scope the session's credentials replace any the caller set; outside, the
-    // caller's own headers go as they are.
-    removeHeaders: inside ? CREDENTIAL_HEADER_NAMES : [],
-    headers,
-    redirect: follow ? 'manual' : redirect,
+  let credentials: Credentials | Promise<Credentials>;
+  try {
+    credentials = parsed === undefined ? NO_CREDENTIALS : credentialsFor(state, method, parsed, init.signal);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const start = ({ headers, token, inside }: Credentials) => {
+    // Outside the protected scope nothing is added, and the library follows redirects itself.
+    const follow = inside && redirect === 'follow';
+    const first: SendStep = {
+      type: 'send',
+      reason: 'initial',
+      url,
+      method,
+      withBody: true,
+      // Inside the scope the session's credentials replace any the caller set; outside, the
+      // caller's own headers go as they are.
+      removeHeaders: inside ? CREDENTIAL_HEADER_NAMES : [],
+      headers,
+      redirect: follow ? 'manual' : redirect,
+    };
+    return new ResourceRequest(
+      state,
+      { method, url, signal: init.signal, replayable: init.replayableBody !== false, inside },
+      follow,
+      first,
+      token,
+    );
   };
-  return new ResourceRequest(
-    state,
-    { method, url, signal: init.signal, replayable: init.replayableBody !== false },
-    follow,
-    first,
-    token,
-  );
+  return credentials instanceof Promise ? credentials.then(start) : Promise.resolve(start(credentials));
 }

@@ -44,6 +44,8 @@ export class SessionState {
   bindingInFlight: Promise<Binding> | undefined;
   /** Loading what the stores remember, once. */
   loaded: Promise<void> | undefined;
+  /** {@link loaded} has settled without an error: requests need not wait for it. */
+  storesLoaded = false;
   /** The current tokens under {@link binding}. */
   tokens: StoredTokens | undefined;
   /** Token operations in progress, per token key (single flight). */

@@ -4,12 +4,20 @@ import { loadFromStores } from './binding.js';
 import { canRenewSilently, isExpiring, renewBeforeUse, runExclusive } from './renewal.js';
 import type { SessionState } from './state.js';
 
+/**
+ * The held tokens when they can be used as they are, known without waiting: the stores are
+ * loaded and the tokens are not about to expire. `undefined` means "ask {@link tokensForUse}".
+ */
+export function readyTokens(state: SessionState): StoredTokens | undefined {
+  const tokens = state.tokens;
+  return state.storesLoaded && tokens !== undefined && !isExpiring(state, tokens) ? tokens : undefined;
+}
+
 export async function tokensForUse(
   state: SessionState,
   signal: AbortSignal | undefined,
 ): Promise<StoredTokens | undefined> {
-  if (state.loaded === undefined) await loadFromStores(state);
-  else await state.loaded;
+  await loadFromStores(state);
   const tokens = state.tokens;
   const binding = state.binding;
   if (tokens === undefined) {
