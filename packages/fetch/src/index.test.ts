@@ -143,6 +143,23 @@ describe('withOAuth: inputs', () => {
     });
   });
 
+  it('reads headers in every form fetch takes: a record in any case, pairs, any iterable of pairs', async () => {
+    const { server, authorizedFetch } = await authorized();
+    const forms: HeadersInit[] = [
+      { 'X-Form': 'record', 'x-form': 'again', Authorization: 'Bearer caller' },
+      [
+        ['x-form', 'pairs'],
+        ['X-FORM', 'again'],
+      ],
+      // A `Headers` of another realm or library is not `instanceof Headers`, only iterable.
+      new Map([['x-form', 'iterable']]) as unknown as HeadersInit,
+    ];
+    for (const headers of forms) await authorizedFetch(server.url('/mcp/forms'), { headers });
+    const sent = server.requestsTo('/mcp/forms').map((record) => record.headers);
+    expect(sent.map((headers) => headers['x-form'])).toEqual(['record, again', 'pairs, again', 'iterable']);
+    for (const headers of sent) expect(headers.authorization).toBe(bearer(server));
+  });
+
   it("never changes the caller's init, headers or Request", async () => {
     const { server, authorizedFetch } = await setup();
     const headers = new Headers({ 'x-a': '1' });

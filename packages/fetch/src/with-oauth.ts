@@ -6,8 +6,8 @@ import { createFetchHttpClient } from './http-client.js';
 interface Call {
   readonly url: URL;
   readonly method: string;
-  /** The caller's headers as they were at the call, for every send to start from. */
-  readonly headers: Headers;
+  /** The caller's headers as they were at the call (lower-case names), for every send to start from. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: BodyInit | null;
   /** A stream can be sent once; anything else fetch can send again as it is. */
   readonly stream: boolean;
@@ -40,19 +40,11 @@ export function withOAuth(
       redirect: call.redirect,
       replayableBody: !call.stream,
     });
-    // The first send changes the snapshot itself; a later one (a retry, a redirect hop) starts
-    // from a copy with the first send's changes undone.
-    let undo: [string, string | null][] | undefined;
     for (let step: SendStep = request.first; ; ) {
-      let headers = call.headers;
-      if (undo === undefined) {
-        undo = [...step.removeHeaders, ...Object.keys(step.headers)].map((name) => [name, headers.get(name)]);
-      } else {
-        headers = new Headers(headers);
-        for (const [name, value] of undo) value === null ? headers.delete(name) : headers.set(name, value);
-      }
-      for (const name of step.removeHeaders) headers.delete(name);
-      for (const name in step.headers) headers.set(name, step.headers[name]!);
+      // A plain record, as a caller would write it: fetch reads it into its own `Headers` once.
+      const headers = { ...call.headers };
+      for (const name of step.removeHeaders) delete headers[name];
+      Object.assign(headers, step.headers);
       const response = await fetchImpl(step.url, {
         ...call.options,
         method: step.method,
@@ -79,6 +71,26 @@ export function withOAuth(
   return attachSession(wrapped, oauth);
 }
 
+/**
+ * The caller's headers as a record of lower-case names (no prototype, so any name is plain data);
+ * a name given twice gets both values, joined as `Headers` joins them.
+ */
+function snapshot(init: HeadersInit | undefined): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null);
+  const add = (value: string, name: string) => {
+    const key = name.toLowerCase();
+    headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+  };
+  if (init === undefined || init === null) return headers;
+  // `Headers` of any realm, and arrays, are iterables of pairs; anything else is a record.
+  if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const [name, value] of init as Iterable<[string, string]>) add(value, name);
+  } else {
+    for (const name of Object.keys(init)) add((init as Record<string, string>)[name]!, name);
+  }
+  return headers;
+}
+
 async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => {});
 }
@@ -88,10 +100,16 @@ function isStream(body: unknown): boolean {
   return typeof (body as ReadableStream).getReader === 'function' || Symbol.asyncIterator in body;
 }
 
+/** The last URL parsed: an MCP client sends every request to the same one. Never handed out. */
+let last: { value: string; base: string | undefined; url: URL } | undefined;
+
 function resolveUrl(value: string): URL | undefined {
   const base = (globalThis as { location?: { href?: string } }).location?.href;
+  if (last?.value === value && last.base === base) return last.url;
   try {
-    return new URL(value, base);
+    const url = new URL(value, base);
+    last = { value, base, url };
+    return url;
   } catch {
     return undefined;
   }
@@ -103,7 +121,7 @@ function describeCall(url: URL | undefined, init: RequestInit = {}, request?: Re
   return {
     url,
     method: init.method ?? request?.method ?? 'GET',
-    headers: new Headers(init.headers ?? request?.headers),
+    headers: snapshot(init.headers ?? request?.headers),
     body,
     stream: isStream(body),
     redirect: init.redirect ?? request?.redirect ?? 'follow',

@@ -133,7 +133,11 @@ export class ResourceRequest {
     const { status, headers } = response;
     const inside = this.#currentInside;
 
-    const nonce = inside ? readHeader(headers, 'dpop-nonce')?.trim() : undefined;
+    // A nonce matters to a session with DPoP, and to the decision about a 401 or 403.
+    const nonce =
+      inside && (state.dpop !== undefined || status === 401 || status === 403)
+        ? readHeader(headers, 'dpop-nonce')?.trim()
+        : undefined;
     const nonceReceived = nonce !== undefined && DPOP_NONCE.test(nonce);
     if (nonceReceived) state.dpop?.rememberNonce(sent.url, nonce);
 

@@ -28,7 +28,12 @@ function partsOf(server: URL): ScopeParts {
   const known = parts.get(server);
   if (known?.href === server.href) return known;
   const path = server.pathname;
-  const fresh = { href: server.href, origin: server.origin, path, base: path.endsWith('/') ? path : `${path}/` };
+  const fresh = {
+    href: server.href,
+    origin: server.origin,
+    path,
+    base: path.endsWith('/') ? path : `${path}/`,
+  };
   parts.set(server, fresh);
   return fresh;
 }
