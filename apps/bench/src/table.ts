@@ -47,8 +47,8 @@ export function renderResults(results: Results): string {
     const { rounds, requestsPerRound } = config.overhead;
     out.push(
       '',
-      `1. Per-request overhead, valid cached token (one request in flight; median of ${rounds} interleaved A/B rounds of ${requestsPerRound} requests each)`,
-      `   ratio = adapter req/s ÷ bare req/s in the same round (target ≥ ${targets.overheadRatio}); CPU ratio = bare CPU ÷ adapter CPU per request, this process`,
+      `1. Per-request overhead, valid cached token (one request in flight; ${rounds} rounds of ${requestsPerRound} requests per library and variant, in blocks of 20 interleaved A B B A)`,
+      `   ratio = adapter req/s ÷ bare req/s, median over neighbouring block pairs (target ≥ ${targets.overheadRatio}; min–max: the lowest and highest round); CPU ratio = bare CPU ÷ adapter CPU, this process`,
       formatTable(
         [
           'library',
