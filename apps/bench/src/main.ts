@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: runs the six measurements, prints the table and writes results.json.
+ * `pnpm bench`: runs the seven measurements, prints the table and writes results.json.
  *
  *   --smoke            tiny counts, every measurement (or BENCH_SMOKE=1); writes to the temp dir
  *   --only a,b         only these: overhead, storm, roundTrips, bundle, memory, fleet, code
