@@ -52,17 +52,13 @@ export function withOAuth(
         body: step.withBody ? call.body : null,
         redirect: step.redirect,
       });
-      let next: Awaited<ReturnType<typeof request.respond>>;
-      try {
-        next = await request.respond({
-          status: response.status,
-          headers: response.headers,
-          opaqueRedirect: response.type === 'opaqueredirect',
+      const { status, type } = response;
+      const next = await request
+        .respond({ status, headers: response.headers, opaqueRedirect: type === 'opaqueredirect' })
+        .catch(async (error: unknown) => {
+          await discard(response);
+          throw error;
         });
-      } catch (error) {
-        await discard(response);
-        throw error;
-      }
       if (next.type === 'done') return response;
       await discard(response);
       step = next;
@@ -77,16 +73,11 @@ export function withOAuth(
  */
 function snapshot(init: HeadersInit | undefined): Record<string, string> {
   const headers: Record<string, string> = Object.create(null);
-  const add = (value: string, name: string) => {
+  // `Headers` of any realm, and arrays, are iterables of pairs; anything else is a record.
+  const pairs = init == null ? [] : Symbol.iterator in Object(init) ? init : Object.entries(init);
+  for (const [name, value] of pairs as Iterable<[string, string]>) {
     const key = name.toLowerCase();
     headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
-  };
-  if (init === undefined || init === null) return headers;
-  // `Headers` of any realm, and arrays, are iterables of pairs; anything else is a record.
-  if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
-    for (const [name, value] of init as Iterable<[string, string]>) add(value, name);
-  } else {
-    for (const name of Object.keys(init)) add((init as Record<string, string>)[name]!, name);
   }
   return headers;
 }
@@ -107,9 +98,8 @@ function resolveUrl(value: string): URL | undefined {
   const base = (globalThis as { location?: { href?: string } }).location?.href;
   if (last?.value === value && last.base === base) return last.url;
   try {
-    const url = new URL(value, base);
-    last = { value, base, url };
-    return url;
+    last = { value, base, url: new URL(value, base) };
+    return last.url;
   } catch {
     return undefined;
   }
