@@ -4,7 +4,10 @@
  *
  * - code lines of an adapter: the lines of its shipped source (the files `src/index.ts` reaches
  *   within the package, so no test, fixture or example) that hold at least one token — blank lines
- *   and lines holding only comments are not counted;
+ *   and lines holding only comments are not counted. They are also split by role: the `withOAuth`
+ *   shim (the files `src/with-oauth.ts` reaches, the `OAuthHttpClient` aside), the
+ *   `OAuthHttpClient` that carries the session's own OAuth requests (`src/http-client.ts`), and
+ *   the rest (other exports, such as fetch's SDK auth provider);
  * - root exports: every name `@mcp-oauth/core` exports from its root entry, values and types.
  */
 import { join, relative } from 'node:path';
@@ -20,7 +23,12 @@ export interface AdapterCode {
   readonly codeLines: number;
   /** Each source file the entry reaches, relative to the package, with its code lines. */
   readonly files: readonly { readonly file: string; readonly codeLines: number }[];
+  /** The same lines by role: the `withOAuth` shim, the `OAuthHttpClient`, everything else. */
+  readonly roles: { readonly shim: number; readonly httpClient: number; readonly other: number };
 }
+
+const SHIM_ENTRY = 'src/with-oauth.ts';
+const HTTP_CLIENT = 'src/http-client.ts';
 
 export interface CodeSizeResults {
   readonly adapters: readonly AdapterCode[];
@@ -69,16 +77,30 @@ export function countCodeLines(file: ts.SourceFile): number {
   return lines.size;
 }
 
-function measureAdapter(adapter: AdapterName): AdapterCode {
-  const packageDir = join(PACKAGES_DIR, adapter);
-  const program = programFor(join(packageDir, 'src', 'index.ts'));
-  const sources = program
+/** The package's own source files `entry` reaches (itself included), relative to the package. */
+function reachedFiles(packageDir: string, entry: string): ts.SourceFile[] {
+  return programFor(join(packageDir, entry))
     .getSourceFiles()
     .filter((file) => !file.isDeclarationFile && file.fileName.startsWith(join(packageDir, 'src')));
-  const files = sources
+}
+
+function measureAdapter(adapter: AdapterName): AdapterCode {
+  const packageDir = join(PACKAGES_DIR, adapter);
+  const files = reachedFiles(packageDir, 'src/index.ts')
     .map((file) => ({ file: relative(packageDir, file.fileName), codeLines: countCodeLines(file) }))
     .sort((a, b) => a.file.localeCompare(b.file));
-  return { adapter, codeLines: files.reduce((sum, each) => sum + each.codeLines, 0), files };
+  const shimFiles = new Set(
+    reachedFiles(packageDir, SHIM_ENTRY).map((file) => relative(packageDir, file.fileName)),
+  );
+  shimFiles.delete(HTTP_CLIENT);
+  const linesOf = (keep: (file: string) => boolean) =>
+    files.filter((each) => keep(each.file)).reduce((sum, each) => sum + each.codeLines, 0);
+  const roles = {
+    shim: linesOf((file) => shimFiles.has(file)),
+    httpClient: linesOf((file) => file === HTTP_CLIENT),
+    other: linesOf((file) => !shimFiles.has(file) && file !== HTTP_CLIENT),
+  };
+  return { adapter, codeLines: linesOf(() => true), files, roles };
 }
 
 function measureRootExports(): CodeSizeResults['coreRootExports'] {

@@ -48,3 +48,17 @@ it('renders the common path of each adapter, every entry point, and the code cou
   expect(section).toContain('fetch 99');
   expect(section).toContain('39 (8 values, 31 types)');
 });
+
+it('renders the code counts by role when the run split them', () => {
+  const section = renderBenchmarkSection({
+    startedAt: '2026-12-03T10:00:00.000Z',
+    mode: 'full',
+    machine: { cpu: 'X', cores: 2, node: 'v20' },
+    code: {
+      adapters: [{ adapter: 'got', codeLines: 190, roles: { shim: 140, httpClient: 48, other: 2 } }],
+      coreRootExports: { total: 39, values: 8, types: 31 },
+    },
+  });
+  expect(section).toContain('| got | 140 | 48 | 2 | 190 |');
+  expect(section).toContain('39 (8 values, 31 types)');
+});

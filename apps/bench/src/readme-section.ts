@@ -58,7 +58,11 @@ interface Results {
   readonly code?: {
     readonly adapterLines?: Readonly<Record<string, number>>;
     readonly rootExports?: number;
-    readonly adapters?: ReadonlyArray<{ adapter: string; codeLines: number }>;
+    readonly adapters?: ReadonlyArray<{
+      adapter: string;
+      codeLines: number;
+      roles?: { shim: number; httpClient: number; other: number };
+    }>;
     readonly coreRootExports?: { readonly total: number; readonly values: number; readonly types: number };
   };
   readonly fleet?: ReadonlyArray<{
@@ -180,19 +184,33 @@ export function renderBenchmarkSection(results: Results): string {
   }
   if (results.code !== undefined) {
     const { adapterLines, adapters: counted, coreRootExports } = results.code;
-    const adapters = (
-      counted?.map((each) => [each.adapter, each.codeLines] as const) ?? Object.entries(adapterLines ?? {})
-    )
-      .map(([name, count]) => `${name} ${count}`)
-      .join(', ');
     const rootExports =
       coreRootExports === undefined
         ? (results.code.rootExports ?? '?')
         : `${coreRootExports.total} (${coreRootExports.values} values, ${coreRootExports.types} types)`;
-    lines.push(
-      `**Code**: adapter source lines (no tests, blanks or comments): ${adapters}; names exported by \`@mcp-oauth/core\`'s root: ${rootExports}.`,
-      '',
-    );
+    if (counted?.every((each) => each.roles !== undefined)) {
+      lines.push(
+        "**Code**: lines of each adapter's shipped source holding code (no tests, blanks or comments), by role:",
+        "the `withOAuth` shim, the `OAuthHttpClient` that carries the session's own OAuth requests, and other exports.",
+        '',
+        '| adapter | withOAuth shim | OAuthHttpClient | other | total |',
+        '| --- | --- | --- | --- | --- |',
+      );
+      for (const { adapter, codeLines, roles } of counted) {
+        lines.push(`| ${adapter} | ${roles?.shim} | ${roles?.httpClient} | ${roles?.other} | ${codeLines} |`);
+      }
+      lines.push('', `Names exported by \`@mcp-oauth/core\`'s root: ${rootExports}.`, '');
+    } else {
+      const adapters = (
+        counted?.map((each) => [each.adapter, each.codeLines] as const) ?? Object.entries(adapterLines ?? {})
+      )
+        .map(([name, count]) => `${name} ${count}`)
+        .join(', ');
+      lines.push(
+        `**Code**: adapter source lines (no tests, blanks or comments): ${adapters}; names exported by \`@mcp-oauth/core\`'s root: ${rootExports}.`,
+        '',
+      );
+    }
   }
   if (results.fleet !== undefined) {
     lines.push('**Fleet** (several processes sharing one grant):', '');

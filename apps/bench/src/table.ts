@@ -230,10 +230,13 @@ export function renderResults(results: Results): string {
       '',
       "7. Code size: lines of each adapter's shipped source (the files src/index.ts reaches) holding code, not blank or comment-only",
       formatTable(
-        ['adapter', 'code lines', 'files'],
+        ['adapter', 'code lines', 'withOAuth shim', 'OAuthHttpClient', 'other', 'files'],
         adapters.map((each) => [
           each.adapter,
           each.codeLines,
+          each.roles.shim,
+          each.roles.httpClient,
+          each.roles.other,
           each.files.map(({ file, codeLines }) => `${file.replace(/^src\//, '')} ${codeLines}`).join(', '),
         ]),
       ),
