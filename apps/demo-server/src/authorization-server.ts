@@ -124,6 +124,14 @@ function deviceFlow(): NonNullable<Configuration['features']>['deviceFlow'] {
   };
 }
 
+/** Whether `client` gets refresh tokens: registered for the grant, and the demo issues them. */
+export function issuesRefreshTokens(
+  options: ResolvedOptions,
+  client: { grantTypeAllowed(type: string): boolean },
+): boolean {
+  return options.issueRefreshTokens && client.grantTypeAllowed('refresh_token');
+}
+
 function configure(setup: AuthorizationServerSetup): Configuration {
   const { options } = setup;
   const lifetime = options.accessTokenLifetimeSeconds;
@@ -202,9 +210,9 @@ function configure(setup: AuthorizationServerSetup): Configuration {
     },
     // oidc-provider follows OpenID Connect: `offline_access` only counts with `prompt=consent`,
     // which MCP clients do not send. Issue a refresh token to every client registered for the
-    // refresh_token grant instead, rotate it on every use, and keep it independent of the
-    // browser session.
-    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // refresh_token grant instead (unless `issueRefreshTokens` is off), rotate it on every use,
+    // and keep it independent of the browser session.
+    issueRefreshToken: (_ctx, client) => issuesRefreshTokens(options, client),
     rotateRefreshToken: true,
     expiresWithSession: () => false,
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -311,6 +319,8 @@ export function createAuthorizationServer(setup: AuthorizationServerSetup): Auth
   mountInteractions(app, {
     provider,
     autoApprove: setup.options.autoApprove,
+    grantScopes: setup.options.grantScopes,
+    refreshes: (client) => issuesRefreshTokens(setup.options, client),
     resourceNames: new Map([[setup.mcpUrl, setup.mcpName]]),
   });
   app.use(provider.callback());

@@ -1,15 +1,17 @@
 /**
  * The login and consent interaction of oidc-provider, as two express routes. The demo user is
  * signed in without a password; the person decides on the consent page (or `autoApprove` decides
- * for them). Approve records a grant of exactly the requested scopes on the requested resources;
- * Deny ends the request with `access_denied`, which oidc-provider sends to the client's redirect
- * URI together with `state` and `iss`.
+ * for them). Approve records a grant of the requested scopes on the requested resources (all of
+ * them, or those `grantScopes` picks, the others recorded as rejected); Deny ends the request with
+ * `access_denied`, which oidc-provider sends to the client's redirect URI together with `state`
+ * and `iss`.
  *
  * The interaction cookie that oidc-provider sets is bound to `/interaction/<uid>` and is
  * `SameSite=Lax`, so another site cannot post a decision in the user's name.
  */
 import express, { type Express, type Request, type Response } from 'express';
-import type { InteractionResults, Provider } from 'oidc-provider';
+import type { Client, InteractionResults, Provider } from 'oidc-provider';
+import type { ConsentRequest } from './options.js';
 import { renderConsentPage, renderErrorPage } from './pages.js';
 import { describeScope, OFFLINE_ACCESS_SCOPE, splitScopes } from './scopes.js';
 
@@ -19,6 +21,10 @@ const DEMO_USER_NAME = 'Demo User';
 export interface InteractionSettings {
   readonly provider: Provider;
   readonly autoApprove: boolean;
+  /** Which of the requested scopes an approval grants; default all. */
+  readonly grantScopes: ((request: ConsentRequest) => readonly string[]) | undefined;
+  /** Whether the client will get a refresh token (shown on the consent page as `offline_access`). */
+  readonly refreshes: (client: Client) => boolean;
   /** Display names of known resources, by resource indicator. */
   readonly resourceNames: ReadonlyMap<string, string>;
 }
@@ -33,22 +39,32 @@ function requestedResources(interaction: Interaction): string[] {
 }
 
 /**
- * The grant for an approval: the requested scopes, as static scopes and on each requested
- * resource (oidc-provider issues each resource only the scopes it offers). Every approval is a
- * new grant, even in a browser that already has one for the client: a client that steps up
- * revokes the refresh token it replaces, and revoking a refresh token revokes its whole grant —
- * which must not take the new tokens with it.
+ * The grant for an approval: the requested scopes `grantScopes` keeps (default all), as static
+ * scopes and on each requested resource (oidc-provider issues each resource only the scopes it
+ * offers). The scopes left out are recorded as rejected: oidc-provider would otherwise ask for
+ * consent to them again. Every approval is a new grant, even in a browser that already has one for
+ * the client: a client that steps up revokes the refresh token it replaces, and revoking a refresh
+ * token revokes its whole grant — which must not take the new tokens with it.
  */
 async function grantRequested(
-  provider: Provider,
+  settings: InteractionSettings,
   interaction: Interaction,
   accountId: string,
 ): Promise<string> {
-  const grant = new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
-  const scopes = splitScopes(interaction.params.scope);
-  if (scopes.length > 0) {
-    grant.addOIDCScope(scopes);
-    for (const resource of requestedResources(interaction)) grant.addResourceScope(resource, scopes);
+  const clientId = String(interaction.params.client_id);
+  const grant = new settings.provider.Grant({ accountId, clientId });
+  const requested = splitScopes(interaction.params.scope);
+  const resources = requestedResources(interaction);
+  const kept = settings.grantScopes?.({ clientId, scopes: requested, resources }) ?? requested;
+  const granted = requested.filter((scope) => kept.includes(scope));
+  const rejected = requested.filter((scope) => !granted.includes(scope));
+  if (granted.length > 0) {
+    grant.addOIDCScope(granted);
+    for (const resource of resources) grant.addResourceScope(resource, granted);
+  }
+  if (rejected.length > 0) {
+    grant.rejectOIDCScope(rejected);
+    for (const resource of resources) grant.rejectResourceScope(resource, rejected);
   }
   return grant.save();
 }
@@ -61,7 +77,7 @@ async function approve(
 ) {
   const accountId = interaction.session?.accountId ?? DEMO_ACCOUNT_ID;
   const result: InteractionResults = {
-    consent: { grantId: await grantRequested(settings.provider, interaction, accountId) },
+    consent: { grantId: await grantRequested(settings, interaction, accountId) },
   };
   if (interaction.session === undefined) result.login = { accountId };
   await settings.provider.interactionFinished(request, response, result, { mergeWithLastSubmission: false });
@@ -80,11 +96,12 @@ async function showConsent(settings: InteractionSettings, response: Response, in
   const clientId = String(interaction.params.client_id);
   const client = await settings.provider.Client.find(clientId);
   const redirectUri = interaction.params.redirect_uri;
+  const refreshes = client === undefined ? false : settings.refreshes(client);
   const page = renderConsentPage({
     clientName: client?.clientName,
     clientId,
     redirectUri: typeof redirectUri === 'string' ? redirectUri : undefined,
-    scopes: scopesToShow(interaction, client?.grantTypeAllowed('refresh_token') ?? false).map((scope) => ({
+    scopes: scopesToShow(interaction, refreshes).map((scope) => ({
       scope,
       description: describeScope(scope),
     })),

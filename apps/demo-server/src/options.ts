@@ -25,6 +25,15 @@ export interface DemoRequestEvent {
   readonly status: number;
 }
 
+/** An authorization request as the demo user sees it on the consent page. */
+export interface ConsentRequest {
+  readonly clientId: string;
+  /** The scopes of the authorization request, as oidc-provider read them. */
+  readonly scopes: readonly string[];
+  /** The resource indicators (RFC 8707) of the authorization request. */
+  readonly resources: readonly string[];
+}
+
 /** A client registered at start-up, for the `client_credentials` grant. */
 export interface ConfidentialClient {
   readonly clientId: string;
@@ -40,6 +49,18 @@ export interface DemoServerOptions {
   readonly accessTokenLifetimeSeconds?: number;
   /** Grant every authorization request without showing the consent page. Default false. */
   readonly autoApprove?: boolean;
+  /**
+   * Which of the requested scopes an approval grants, on the consent page or with `autoApprove`:
+   * a person who grants less than asked (e.g. no `mcp:admin`). The rest is recorded as rejected,
+   * so oidc-provider issues the code without asking again, and the token response's `scope` names
+   * what was granted. A scope that was not requested is never granted. Default: every one.
+   */
+  readonly grantScopes?: (request: ConsentRequest) => readonly string[];
+  /**
+   * Issue refresh tokens to clients registered for the `refresh_token` grant. False: none, as
+   * authorization servers that keep public clients on short-lived access tokens do. Default true.
+   */
+  readonly issueRefreshTokens?: boolean;
   /** Offer DPoP (RFC 9449) at the authorization server and accept DPoP-bound tokens. Default true. */
   readonly dpop?: boolean;
   /** The `interval` of device authorization responses (RFC 8628 §3.2), in seconds. Default 5. */
@@ -70,6 +91,8 @@ export interface ResolvedOptions {
   readonly mcpPort: number;
   readonly accessTokenLifetimeSeconds: number;
   readonly autoApprove: boolean;
+  readonly grantScopes: ((request: ConsentRequest) => readonly string[]) | undefined;
+  readonly issueRefreshTokens: boolean;
   readonly dpop: boolean;
   readonly devicePollIntervalSeconds: number;
   readonly confidentialClient: ConfidentialClient;
@@ -123,6 +146,8 @@ export function resolveOptions(options: DemoServerOptions): ResolvedOptions {
       'devicePollIntervalSeconds',
     ),
     autoApprove: options.autoApprove ?? false,
+    grantScopes: options.grantScopes,
+    issueRefreshTokens: options.issueRefreshTokens ?? true,
     dpop: options.dpop ?? true,
     confidentialClient,
     otherResources: (options.otherResources ?? []).map(assertResource),
