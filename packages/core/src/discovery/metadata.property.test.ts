@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { validateAuthorizationServerMetadata, validateProtectedResourceMetadata } from './discovery.js';
-import { isOAuthClientError, OAuthClientError } from './errors.js';
-import { parseJsonObject } from './http.js';
-import { networkClassOf } from './network.js';
-import { assertSafeUrl } from './url.js';
+import { isOAuthClientError, OAuthClientError } from '../errors.js';
+import { parseJsonObject } from '../http.js';
+import { networkClassOf } from '../network.js';
+import { assertSafeUrl } from '../url.js';
+import { validateAuthorizationServerMetadata } from './authorization-server.js';
+import { validateProtectedResourceMetadata } from './protected-resource.js';
 
 const SERVER_URL = new URL('https://mcp.example.com/mcp');
 const ISSUER = 'https://auth.example.com';

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { isOAuthClientError, OAuthClientError } from './errors.js';
-import type { OAuthHttpResponse } from './http.js';
-import { parseRegistrationResponse } from './registration.js';
-import { assertSafeUrl } from './url.js';
+import { isOAuthClientError, OAuthClientError } from '../errors.js';
+import type { OAuthHttpResponse } from '../http.js';
+import { assertSafeUrl } from '../url.js';
+import { parseRegistrationResponse } from './dynamic-registration.js';
 
 const NOW = 1_700_000_000_000;
 const ISSUER = 'https://auth.example.com';
