@@ -4,7 +4,7 @@ import { invalidField, invalidOption } from '../errors.js';
 import type { TokenEndpointAuthMethod } from '../types.js';
 import type { ClientOptions } from './client-options.js';
 
-const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
+export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
   'none',
   'client_secret_basic',
   'client_secret_post',

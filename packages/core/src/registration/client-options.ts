@@ -7,7 +7,7 @@ import { isNonEmptyString } from '../fields.js';
 import type { TokenEndpointAuthMethod } from '../types.js';
 import { isLoopbackHost, tryParseUrl } from '../url.js';
 import type { JsonWebKey } from '../web-crypto.js';
-import { isAuthMethod } from './auth-method.js';
+import { AUTH_METHODS } from './auth-method.js';
 
 export interface PreRegisteredClient {
   /** The `issuer` these credentials were issued by; compared exactly with the discovered issuer. */
@@ -41,23 +41,34 @@ export interface ClientOptions {
   readonly extraMetadata?: Readonly<Record<string, unknown>>;
 }
 
-/** Registration metadata this module sets itself; `extraMetadata` may not name these. */
-const RESERVED_METADATA = [
-  'client_id',
-  'client_secret',
-  'client_name',
-  'redirect_uris',
-  'grant_types',
-  'response_types',
-  'token_endpoint_auth_method',
-  'application_type',
-  'client_uri',
-  'logo_uri',
-  'software_id',
-  'software_version',
+/**
+ * The client options sent as RFC 7591 §2 metadata, each under its name in snake_case (see
+ * {@link metadataName}): `client_name`, `redirect_uris`, `grant_types`, `response_types`,
+ * `token_endpoint_auth_method`, `application_type`, `client_uri`, `logo_uri`, `software_id`,
+ * `software_version`, `jwks_uri` and `jwks`. `extraMetadata` may set none of these, nor
+ * `client_id` and `client_secret`.
+ */
+export const METADATA_OPTIONS = [
+  'clientName',
+  'redirectUris',
+  'grantTypes',
+  'responseTypes',
+  'tokenEndpointAuthMethod',
+  'applicationType',
+  'clientUri',
+  'logoUri',
+  'softwareId',
+  'softwareVersion',
+  'jwksUri',
   'jwks',
-  'jwks_uri',
-];
+] as const;
+
+/** `clientUri` → `client_uri`. */
+export function metadataName(option: string): string {
+  return option.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+const RESERVED_METADATA = ['clientId', 'clientSecret', ...METADATA_OPTIONS].map(metadataName);
 
 /** JWK members that only a private or symmetric key has (RFC 7518 §6). */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -70,7 +81,19 @@ export function isLoopbackHttp(url: URL | undefined): boolean {
   return url?.protocol === 'http:' && isLoopbackHost(url.hostname);
 }
 
-// Options
+/** A set `value` is a non-empty string; with `required`, an unset one is an error too. */
+export function assertString(value: unknown, option: string, required?: boolean): void {
+  if ((required || value !== undefined) && !isNonEmptyString(value)) {
+    throw invalidOption(option, 'must be a non-empty string');
+  }
+}
+
+/** A set `value` is one of `allowed`. */
+export function assertOneOf(value: unknown, option: string, allowed: readonly string[]): void {
+  if (value !== undefined && !allowed.includes(value as string)) {
+    throw invalidOption(option, `must be one of ${allowed.map((item) => `"${item}"`).join(', ')}`);
+  }
+}
 
 /**
  * A configured URL: absolute, with no fragment and no credentials; else `invalid_options` naming
@@ -119,16 +142,10 @@ export function assertClientOptions(client: ClientOptions, grantTypes: readonly 
       throw invalidOption('clientMetadataUrl', 'must not contain "." or ".." path segments');
     }
   }
-  if (client.tokenEndpointAuthMethod !== undefined && !isAuthMethod(client.tokenEndpointAuthMethod)) {
-    throw invalidOption('tokenEndpointAuthMethod', 'is not a supported method');
-  }
-  if (client.applicationType !== undefined && !['native', 'web'].includes(client.applicationType)) {
-    throw invalidOption('applicationType', 'must be "native" or "web"');
-  }
+  assertOneOf(client.tokenEndpointAuthMethod, 'tokenEndpointAuthMethod', AUTH_METHODS);
+  assertOneOf(client.applicationType, 'applicationType', ['native', 'web']);
   for (const option of ['clientName', 'softwareId', 'softwareVersion'] as const) {
-    if (client[option] !== undefined && !isNonEmptyString(client[option])) {
-      throw invalidOption(option, 'must be a non-empty string');
-    }
+    assertString(client[option], option);
   }
   for (const option of ['clientUri', 'logoUri'] as const) {
     const value = client[option];

@@ -16,13 +16,19 @@
  */
 
 import { invalidField, invalidOption, oauthError } from '../errors.js';
-import { isNonEmptyString, withoutUndefined } from '../fields.js';
+import { withoutUndefined } from '../fields.js';
 import type { HttpContext } from '../http.js';
 import type { OAuthStore } from '../stores.js';
 import type { AuthorizationServerMetadata, ClientInformation, TokenEndpointAuthMethod } from '../types.js';
 import { displayIssuer, redactUrl } from '../url.js';
-import { isAuthMethod, usesSecret } from './auth-method.js';
-import { assertClientOptions, type ClientOptions, usesAuthorizationCode } from './client-options.js';
+import { AUTH_METHODS, usesSecret } from './auth-method.js';
+import {
+  assertClientOptions,
+  assertOneOf,
+  assertString,
+  type ClientOptions,
+  usesAuthorizationCode,
+} from './client-options.js';
 import { registerDynamically } from './dynamic-registration.js';
 import { guardStore, judgeStored } from './stored-client.js';
 
@@ -61,16 +67,13 @@ function resolvePreRegistered(input: ResolveClientInput): ClientInformation | un
     );
   }
   const { clientId, clientSecret, tokenEndpointAuthMethod } = entry;
-  if (!isNonEmptyString(clientId)) throw invalidOption(`${option}[].clientId`, 'must be a non-empty string');
-  if (clientSecret !== undefined && !isNonEmptyString(clientSecret)) {
-    throw invalidOption(`${option}[].clientSecret`, 'must be a non-empty string');
-  }
-  if (tokenEndpointAuthMethod !== undefined && !isAuthMethod(tokenEndpointAuthMethod)) {
-    throw invalidOption(`${option}[].tokenEndpointAuthMethod`, 'is not a supported method');
-  }
+  const field = `${option}[].`;
+  assertString(clientId, `${field}clientId`, true);
+  assertString(clientSecret, `${field}clientSecret`);
+  assertOneOf(tokenEndpointAuthMethod, `${field}tokenEndpointAuthMethod`, AUTH_METHODS);
   const method = tokenEndpointAuthMethod ?? (clientSecret === undefined ? 'none' : 'client_secret_basic');
   if (usesSecret(method) && clientSecret === undefined) {
-    throw invalidOption(`${option}[].clientSecret`, `is required for ${method}`);
+    throw invalidOption(`${field}clientSecret`, `is required for ${method}`);
   }
   return withoutUndefined<ClientInformation>({
     issuer: input.issuer,
