@@ -1,5 +1,5 @@
 import { oauthError } from './errors.js';
-import { isLinkLocalUrl } from './network.js';
+import { assertNoMorePrivateNetwork, isLinkLocalUrl, type NetworkRuleOptions } from './network.js';
 
 /** Hosts that resolve to the local machine without DNS: `localhost`, 127.0.0.0/8 and `[::1]`. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -51,6 +51,13 @@ export function assertSafeUrl(value: unknown, options: UrlSafetyOptions): URL {
       ? `${options.what} must use https (http is allowed only for loopback)`
       : `${options.what} must use https`,
   );
+}
+
+/** A URL a server named: safe, and no more private than that server (`unsafe_url` otherwise). */
+export function assertNamedUrl(value: unknown, rule: UrlSafetyOptions & NetworkRuleOptions): URL {
+  const url = assertSafeUrl(value, rule);
+  assertNoMorePrivateNetwork(url, rule);
+  return url;
 }
 
 /** True when an MCP server URL is on loopback, which is what allows http for URLs it hands out. */

@@ -3,8 +3,7 @@
  */
 import { invalidField, isOAuthClientError, type OAuthClientError, oauthError } from '../errors.js';
 import { type HttpContext, parseJsonObject, sendRequest } from '../http.js';
-import { assertNoMorePrivateNetwork } from '../network.js';
-import { allowsLoopbackHttp, assertSafeUrl, redactUrl } from '../url.js';
+import { allowsLoopbackHttp, assertNamedUrl, redactUrl } from '../url.js';
 
 export const PRM = 'protected resource metadata';
 export const AS_METADATA = 'authorization server metadata';
@@ -19,7 +18,8 @@ export function isAbsentStatus(status: number): boolean {
 }
 
 /**
- * Tries `candidates` in order: the first served document that `validate` accepts wins. A "not
+ * Tries `candidates` in order: the first served document that `validate` accepts wins (`validate`
+ * logs the `discovery.<kind>.found` event, with what it learned). A "not
  * there" answer moves on; a failure (transport, status, invalid document) is remembered and moves
  * on, except the `hardStops` codes and `aborted`, which end discovery. `undefined` when every
  * candidate was absent; `discovery_failed` (cause: the last failure) when one failed otherwise.
@@ -54,9 +54,7 @@ export async function firstDocument<T>(
       if (status < 200 || status > 299) {
         throw oauthError('http_error', `${what} request answered with HTTP ${status}`, { status });
       }
-      const result = validate(parseJsonObject(response, what), url);
-      logger.debug(`discovery.${kind}.found`, { url: shown });
-      return result;
+      return validate(parseJsonObject(response, what), url);
     } catch (error) {
       if (!isOAuthClientError(error) || error.code === 'aborted' || hardStops.includes(error.code))
         throw error;
@@ -104,13 +102,7 @@ export function checkMembers(
       const value = document[field];
       if (value === undefined) continue;
       if (!valid(value)) throw invalidField('metadata_invalid', what, field, rule);
-      if (kind === 'urls') {
-        const named = `${what} "${field}"`;
-        assertNoMorePrivateNetwork(assertSafeUrl(value, { ...origin, what: named }), {
-          ...origin,
-          what: named,
-        });
-      }
+      if (kind === 'urls') assertNamedUrl(value, { ...origin, what: `${what} "${field}"` });
     }
   }
 }

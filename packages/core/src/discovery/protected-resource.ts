@@ -1,9 +1,8 @@
 /** Protected Resource Metadata (RFC 9728): validation, and discovery from the challenge and well-known URLs. */
 import { invalidField } from '../errors.js';
 import type { HttpContext } from '../http.js';
-import { assertNoMorePrivateNetwork } from '../network.js';
 import type { ProtectedResourceMetadata } from '../types.js';
-import { assertSafeUrl, protectedResourceMetadataUrls, tryParseUrl } from '../url.js';
+import { assertNamedUrl, protectedResourceMetadataUrls, redactUrl, tryParseUrl } from '../url.js';
 import { checkMembers, firstDocument, loopbackHttpAllowed, PRM } from './documents.js';
 export interface ProtectedResourceDiscovery {
   readonly metadata: ProtectedResourceMetadata;
@@ -124,9 +123,7 @@ export async function discoverProtectedResource(
       allowPrivateNetworks,
       allowLoopbackHttp: loopbackHttpAllowed(serverUrl, allowPrivateNetworks),
     };
-    const url = assertSafeUrl(resourceMetadataUrl, rule);
-    assertNoMorePrivateNetwork(url, rule);
-    challengeUrl = url.href;
+    challengeUrl = assertNamedUrl(resourceMetadataUrl, rule).href;
   }
   // Only a URL the challenge named (not one of the well-known locations) is held to §3.3 exactly.
   const candidates = [...new Set([...(challengeUrl === undefined ? [] : [challengeUrl]), ...wellKnown])];
@@ -136,13 +133,14 @@ export async function discoverProtectedResource(
     candidates,
     options.signal,
     ['resource_mismatch', 'unsafe_url'],
-    (document, url) => ({
-      metadata: validateProtectedResourceMetadata(document, serverUrl, {
+    (document, url) => {
+      const metadata = validateProtectedResourceMetadata(document, serverUrl, {
         exact: url === challengeUrl && !wellKnown.includes(url),
         documentUrl: new URL(url),
         allowPrivateNetworks,
-      }),
-      url,
-    }),
+      });
+      context.logger.debug('discovery.prm.found', { url: redactUrl(url) });
+      return { metadata, url };
+    },
   );
 }

@@ -10,10 +10,9 @@ import {
 } from '../errors.js';
 import { fieldReader, readErrorBody, withoutUndefined } from '../fields.js';
 import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from '../http.js';
-import { assertNoMorePrivateNetwork } from '../network.js';
 import { GRANT_TYPE_DEVICE_CODE } from '../token.js';
 import type { AuthorizationServerMetadata, ClientInformation } from '../types.js';
-import { assertSafeUrl, isLoopbackHost, tryParseUrl } from '../url.js';
+import { assertNamedUrl, assertSafeUrl, isLoopbackHost, tryParseUrl } from '../url.js';
 import {
   chooseTokenEndpointAuthMethod,
   hasKey,
@@ -169,7 +168,7 @@ function readRegistrationResponse(
       allowLoopbackHttp: isLoopbackHttp(issuerUrl),
     };
     try {
-      assertNoMorePrivateNetwork(assertSafeUrl(registrationClientUri, rule), rule);
+      assertNamedUrl(registrationClientUri, rule);
     } catch (error) {
       throw oauthError('registration_failed', (error as Error).message, { status });
     }
