@@ -5,7 +5,7 @@
 import { invalidOption } from '../errors.js';
 import { isNonEmptyString } from '../fields.js';
 import type { TokenEndpointAuthMethod } from '../types.js';
-import { isLoopbackHost, tryParseUrl } from '../url.js';
+import { allowsLoopbackHttp, tryParseUrl } from '../url.js';
 import type { JsonWebKey } from '../web-crypto.js';
 import { AUTH_METHODS } from './auth-method.js';
 
@@ -77,8 +77,9 @@ export function usesAuthorizationCode(grantTypes: readonly string[]): boolean {
   return grantTypes.includes('authorization_code');
 }
 
+/** An http URL on a loopback host (none for a value that did not parse). */
 export function isLoopbackHttp(url: URL | undefined): boolean {
-  return url?.protocol === 'http:' && isLoopbackHost(url.hostname);
+  return url !== undefined && allowsLoopbackHttp(url);
 }
 
 /** A set `value` is a non-empty string; with `required`, an unset one is an error too. */

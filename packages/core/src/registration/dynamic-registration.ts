@@ -10,6 +10,7 @@ import {
 } from '../errors.js';
 import { fieldReader, readErrorBody, withoutUndefined } from '../fields.js';
 import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from '../http.js';
+import type { OAuthLogger } from '../logger.js';
 import { GRANT_TYPE_DEVICE_CODE } from '../token.js';
 import type { AuthorizationServerMetadata, ClientInformation } from '../types.js';
 import { assertNamedUrl, assertSafeUrl, isLoopbackHost, tryParseUrl } from '../url.js';
@@ -36,6 +37,8 @@ interface RegistrationResponseInput {
   readonly requested: Record<string, unknown>;
   readonly now: number;
   readonly allowPrivateNetworks?: boolean | undefined;
+  /** Where the warning about a missing `client_secret_expires_at` goes. */
+  readonly logger?: OAuthLogger | undefined;
 }
 
 const DEFAULT_CLIENT_NAME = 'MCP client';
@@ -113,7 +116,7 @@ function registrationError(response: OAuthHttpResponse): OAuthClientError {
  * the request that produced it, and returns the client bound to `issuer`.
  *
  * - `client_secret_expires_at` is required with a secret; when a server omits it the secret is
- *   taken not to expire (`0`, as RFC 7591 defines `0`) and `resolveClient` logs a warning
+ *   taken not to expire (`0`, as RFC 7591 defines `0`) and `input.logger` gets a warning
  *   (`registration.secret_expiry_missing`). A secret that has already expired at `now` is refused.
  * - A changed `token_endpoint_auth_method` is accepted when it is one this engine supports and can
  *   use (a secret for `client_secret_*`, a registered key for `private_key_jwt`).
@@ -123,13 +126,6 @@ export function parseRegistrationResponse(
   response: OAuthHttpResponse,
   input: RegistrationResponseInput,
 ): ClientInformation {
-  return readRegistrationResponse(response, input).info;
-}
-
-function readRegistrationResponse(
-  response: OAuthHttpResponse,
-  input: RegistrationResponseInput,
-): { info: ClientInformation; expiryMissing: boolean } {
   const { status } = response;
   if (status !== 200 && status !== 201) {
     if (status >= 200 && status < 300) {
@@ -205,7 +201,9 @@ function readRegistrationResponse(
   const echoedGrantTypes = fields.get('grant_types');
   const grantTypes = stringsIn(isStringList(echoedGrantTypes) ? echoedGrantTypes : requested.grant_types);
 
-  const info = withoutUndefined<ClientInformation>({
+  // Only for a response that is accepted.
+  if (expiryMissing) input.logger?.warn('registration.secret_expiry_missing', { issuer: input.issuer });
+  return withoutUndefined<ClientInformation>({
     issuer: input.issuer,
     clientId,
     clientSecret,
@@ -217,7 +215,6 @@ function readRegistrationResponse(
     registrationAccessToken,
     registrationClientUri,
   });
-  return { info, expiryMissing };
 }
 
 export async function registerDynamically(
@@ -244,14 +241,7 @@ export async function registerDynamically(
     redirect: 'same-origin',
     signal: input.signal,
   });
-  const { info, expiryMissing } = readRegistrationResponse(response, {
-    issuer: input.issuer,
-    requested,
-    now: input.now,
-    allowPrivateNetworks: input.allowPrivateNetworks,
-  });
-  if (expiryMissing) context.logger.warn('registration.secret_expiry_missing', { issuer: input.issuer });
-  return info;
+  return parseRegistrationResponse(response, { ...input, requested, logger: context.logger });
 }
 
 /** The strings of a list (a copy), or none. */

@@ -35,6 +35,23 @@ describe('parseRegistrationResponse', () => {
     expect(parse({ client_id: 'a' }, 201).clientId).toBe('a');
   });
 
+  it('warns its logger about a secret without client_secret_expires_at, only when the response is accepted', () => {
+    const warnings: Array<[string, unknown]> = [];
+    const logger = { debug() {}, warn: (event: string, data: unknown) => warnings.push([event, data]) };
+    const read = (body: Record<string, unknown>) =>
+      parseRegistrationResponse(
+        { status: 201, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+        { issuer: ISSUER, requested, now: NOW, logger },
+      );
+    expect(read({ client_id: 'a', client_secret: 'SECRET' }).clientSecretExpiresAt).toBe(0);
+    expect(warnings).toEqual([['registration.secret_expiry_missing', { issuer: ISSUER }]]);
+    expect(() =>
+      read({ client_id: 'b', client_secret: 'SECRET', redirect_uris: ['https://other.example/cb'] }),
+    ).toThrow();
+    read({ client_id: 'c', client_secret: 'SECRET', client_secret_expires_at: 0 });
+    expect(warnings).toHaveLength(1);
+  });
+
   it('reads null optional members as absent', () => {
     expect(
       parse({ client_id: 'a', client_secret: null, registration_access_token: null, redirect_uris: null }),
