@@ -13,7 +13,7 @@
  * discovery, client identity and step 2, and runs step 1 again whenever it needs a new token.
  */
 import type { ClientAuthentication, JwtSigner } from './client-auth.js';
-import { discoverAuthorizationServerMetadata } from './discovery/authorization-server.js';
+import { discoverAuthorizationServerMetadata } from './discovery.js';
 import { base64Decode, utf8Decode } from './encoding.js';
 import { oauthError } from './errors.js';
 import { createHttpContext, type HttpContext, type OAuthHttpClient } from './http.js';

@@ -4,7 +4,7 @@
  * (`/jwt`) and ID-JAG (`/enterprise`) are opt-in modules, so an application that does not use
  * them does not ship them.
  */
-export type { AuthorizationServerPolicy, AuthorizationServerSelector } from './discovery/discover.js';
+export type { AuthorizationServerPolicy, AuthorizationServerSelector } from './discovery.js';
 export {
   AuthorizationRequiredError,
   isOAuthClientError,
@@ -14,7 +14,7 @@ export {
 } from './errors.js';
 export type { OAuthHttpClient, OAuthHttpRequest, OAuthHttpResponse, RedirectPolicy } from './http.js';
 export { type OAuthLogEvent, type OAuthLogEvents, type OAuthLogger, silentLogger } from './logger.js';
-export type { ClientOptions, PreRegisteredClient } from './registration/client-options.js';
+export type { ClientOptions, PreRegisteredClient } from './registration.js';
 export type { AuthorizationHandler, CallbackInput } from './session/authorization-code.js';
 export type { ClientKey } from './session/client-key.js';
 export type { DpopSupport } from './session/dpop-support.js';

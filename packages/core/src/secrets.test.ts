@@ -1,12 +1,12 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { validateCallback } from './callback.js';
-import { discover } from './discovery/discover.js';
+import { discover } from './discovery.js';
 import { isOAuthClientError } from './errors.js';
 import { createHttpContext, sendRequest } from './http.js';
 import { importSigningKey } from './jwt.js';
 import type { OAuthLogger } from './logger.js';
-import { resolveClient } from './registration/resolve-client.js';
+import { resolveClient } from './registration.js';
 import { OAuthSession } from './session/session.js';
 import { MemoryStore } from './stores.js';
 import { FakeServer, ISSUER, json, SERVER } from './test-utils/fake-server.js';

@@ -31,20 +31,18 @@ export {
 } from '../device.js';
 export {
   assertPkceSupport,
+  type DiscoveryResult,
+  discover,
   discoverAuthorizationServerMetadata,
-  validateAuthorizationServerMetadata,
-} from '../discovery/authorization-server.js';
-export { type DiscoveryResult, discover } from '../discovery/discover.js';
-export {
   discoverProtectedResource,
   type ProtectedResourceDiscovery,
+  validateAuthorizationServerMetadata,
   validateProtectedResourceMetadata,
-} from '../discovery/protected-resource.js';
+} from '../discovery.js';
 export { createHttpContext, type HttpContext, sendRequest } from '../http.js';
 export { computeCodeChallenge, generateCodeVerifier, generateState } from '../pkce.js';
 export { isCrossOrigin, planRedirect, type RedirectHop } from '../redirect-policy.js';
-export { buildRegistrationRequest, parseRegistrationResponse } from '../registration/dynamic-registration.js';
-export { resolveClient } from '../registration/resolve-client.js';
+export { buildRegistrationRequest, parseRegistrationResponse, resolveClient } from '../registration.js';
 export { buildRevocationRequest, parseRevocationResponse, revokeToken } from '../revoke.js';
 export { formatScope, parseScope, selectScopes, unionScopes } from '../scopes.js';
 export {

@@ -4,17 +4,17 @@
  * the stores, so a restarted client needs neither again.
  */
 import type { ClientAuthentication } from '../client-auth.js';
-import { validateAuthorizationServerMetadata } from '../discovery/authorization-server.js';
-import { type DiscoveryResult, discover } from '../discovery/discover.js';
 import {
+  type DiscoveryResult,
+  discover,
   discoverProtectedResource,
+  validateAuthorizationServerMetadata,
   validateProtectedResourceMetadata,
-} from '../discovery/protected-resource.js';
+} from '../discovery.js';
 import { isOAuthClientError, type OAuthClientError, oauthError } from '../errors.js';
 import { isNonEmptyString } from '../fields.js';
 import { assertNoMorePrivateNetwork } from '../network.js';
-import { resolveClient } from '../registration/resolve-client.js';
-import { coversGrantTypes, isClientRecord } from '../registration/stored-client.js';
+import { coversGrantTypes, isClientRecord, resolveClient } from '../registration.js';
 import { type DiscoveryRecord, type StoredTokens, tokenKey } from '../stores.js';
 import type { ClientInformation } from '../types.js';
 import { allowsLoopbackHttp, assertSafeUrl } from '../url.js';

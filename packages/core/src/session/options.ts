@@ -3,12 +3,12 @@
  * construction, and a wrong one is `invalid_options` naming it, never a `TypeError` later.
  */
 import { RESERVED_AUTHORIZATION_PARAMETERS } from '../authorize.js';
-import type { AuthorizationServerPolicy, AuthorizationServerSelector } from '../discovery/discover.js';
+import type { AuthorizationServerPolicy, AuthorizationServerSelector } from '../discovery.js';
 import { invalidOption } from '../errors.js';
 import { isNonEmptyString } from '../fields.js';
 import type { OAuthHttpClient } from '../http.js';
 import { type OAuthLogger, safeLogger, silentLogger } from '../logger.js';
-import type { ClientOptions } from '../registration/client-options.js';
+import type { ClientOptions } from '../registration.js';
 import { createMemoryStores, type OAuthStores } from '../stores.js';
 import { allowsLoopbackHttp, canonicalResourceUrl, tryParseUrl } from '../url.js';
 import type { AuthorizationHandler } from './authorization-code.js';
