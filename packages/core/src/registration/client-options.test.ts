@@ -40,6 +40,33 @@ describe('client options', () => {
     expect(body.application_type).toBe('native');
   });
 
+  it.each([
+    [
+      { tokenEndpointAuthMethod: 'tls_client_auth' },
+      '"tokenEndpointAuthMethod" must be one of "none", "client_secret_basic", "client_secret_post", "private_key_jwt"',
+    ],
+    [{ applicationType: 'desktop' }, '"applicationType" must be one of "native", "web"'],
+    [{ clientName: '' }, '"clientName" must be a non-empty string'],
+    [
+      { extraMetadata: { client_uri: 'x' } },
+      '"extraMetadata" must not set "client_uri"; use the matching client option',
+    ],
+    [
+      { extraMetadata: { client_secret: 'x' } },
+      '"extraMetadata" must not set "client_secret"; use the matching client option',
+    ],
+  ])('names the option and what it accepts (%j)', (options, message) => {
+    const error = caughtSync(() =>
+      buildRegistrationRequest({
+        client: { redirectUris: [LOOPBACK_REDIRECT], ...(options as ClientOptions) },
+        grantTypes: AUTH_CODE_GRANTS,
+        metadata: serverMetadata(),
+      }),
+    );
+    expect(error.code).toBe('invalid_options');
+    expect(error.message).toBe(message);
+  });
+
   it('requires redirect URIs for authorization_code', () => {
     for (const client of [{}, { redirectUris: [] }] satisfies ClientOptions[]) {
       const error = caughtSync(() =>
