@@ -3,7 +3,14 @@
  * validate it against the pending authorization — `state`, RFC 9207 `iss` as the MCP 2026-07-28
  * table requires, an error response, and finally the code.
  */
-import { invalidField, OAuthClientError, oauthError, serverDescription, withServerWords } from './errors.js';
+import {
+  invalidField,
+  knownErrorSuffix,
+  OAuthClientError,
+  oauthError,
+  serverDescription,
+  withServerWords,
+} from './errors.js';
 import { isNonEmptyString } from './fields.js';
 import type { PendingAuthorization } from './types.js';
 import { tryParseUrl } from './url.js';
@@ -92,27 +99,6 @@ function equalStrings(actual: string, expected: string): boolean {
   return difference === 0;
 }
 
-/** RFC 6749 §4.1.2.1, RFC 8707 and OpenID Connect error codes that are safe to name in a message. */
-const KNOWN_ERRORS = [
-  'invalid_request',
-  'unauthorized_client',
-  'access_denied',
-  'unsupported_response_type',
-  'invalid_scope',
-  'server_error',
-  'temporarily_unavailable',
-  'invalid_target',
-  'interaction_required',
-  'login_required',
-  'account_selection_required',
-  'consent_required',
-  'invalid_request_uri',
-  'invalid_request_object',
-  'request_not_supported',
-  'request_uri_not_supported',
-  'registration_not_supported',
-];
-
 /**
  * Validates an authorization response and returns the code to exchange. `pending` is the record
  * taken (atomically, so it cannot be used twice) from the store under the response's `state`;
@@ -160,7 +146,7 @@ export function validateCallback(
     throw oauthError(
       error === 'access_denied' ? 'authorization_denied' : 'authorization_failed',
       withServerWords(
-        `authorization server ${error === 'access_denied' ? 'denied the request' : 'returned error'}${KNOWN_ERRORS.includes(error) ? ` ("${error}")` : ''}`,
+        `authorization server ${error === 'access_denied' ? 'denied the request' : 'returned error'}${knownErrorSuffix(error)}`,
         description,
       ),
       { oauthError: error },

@@ -19,12 +19,8 @@ import { oauthError } from './errors.js';
 import { createHttpContext, type HttpContext, type OAuthHttpClient } from './http.js';
 import { importSigningKey, jwtSigner, type PrivateKeyInput, type SigningAlgorithm } from './jwt.js';
 import { type OAuthLogger, silentLogger } from './logger.js';
-import {
-  requestTokenExchange,
-  TOKEN_TYPE_ID_JAG,
-  TOKEN_TYPE_ID_TOKEN,
-  type TokenExchangeResult,
-} from './token.js';
+import { requestTokenExchange, TOKEN_TYPE_ID_JAG, TOKEN_TYPE_ID_TOKEN } from './token.js';
+import type { TokenExchangeResult } from './token-response.js';
 import type { TokenEndpointAuthMethod } from './types.js';
 import { assertSafeUrl, isLoopbackHost, tryParseUrl } from './url.js';
 

@@ -82,6 +82,23 @@ export function withServerWords(message: string, description: string | undefined
   return description === undefined ? message : `${message} (the server said: "${description}")`;
 }
 
+/**
+ * Registered OAuth `error` values that are safe to name in a message: RFC 6749 §4.1.2.1 and §5.2,
+ * RFC 8628 §3.5, RFC 8693 §2.2.2, RFC 8707, RFC 9449 §8 and OpenID Connect Core §3.1.2.6.
+ */
+const KNOWN_OAUTH_ERRORS = new Set(
+  `invalid_request invalid_client invalid_grant unauthorized_client unsupported_grant_type invalid_scope
+invalid_target invalid_dpop_proof use_dpop_nonce unsupported_token_type access_denied authorization_pending
+slow_down expired_token server_error temporarily_unavailable unsupported_response_type interaction_required
+login_required account_selection_required consent_required invalid_request_uri invalid_request_object
+request_not_supported request_uri_not_supported registration_not_supported`.split(/\s/),
+);
+
+/** ` (error)` for a registered OAuth `error` value, else nothing: other values are server-controlled text. */
+export function knownErrorSuffix(error: string | undefined): string {
+  return KNOWN_OAUTH_ERRORS.has(error!) ? ` (${error})` : '';
+}
+
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
 const SAFE_CODE = /^[A-Z][A-Z0-9_]{1,39}$/;
 

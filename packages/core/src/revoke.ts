@@ -6,7 +6,8 @@ import type { ClientAuthentication } from './client-auth.js';
 import { invalidField, oauthError } from './errors.js';
 import type { HttpContext, OAuthHttpResponse } from './http.js';
 import { sendRequest } from './http.js';
-import { formRequest, oauthErrorResponse } from './token.js';
+import { formRequest } from './token.js';
+import { oauthErrorResponse } from './token-response.js';
 import { redactUrl, tryParseUrl } from './url.js';
 
 export interface RevocationInput {

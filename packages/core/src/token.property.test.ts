@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isOAuthClientError, OAuthClientError } from './errors.js';
 import type { OAuthHttpResponse } from './http.js';
-import { MAXIMUM_EXPIRES_IN_SECONDS, parseTokenExchangeResponse, parseTokenResponse } from './token.js';
+import {
+  MAXIMUM_EXPIRES_IN_SECONDS,
+  parseTokenExchangeResponse,
+  parseTokenResponse,
+} from './token-response.js';
 import type { TokenSet } from './types.js';
 
 const NOW = 1_700_000_000_000;

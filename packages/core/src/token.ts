@@ -1,19 +1,25 @@
 /**
- * Token endpoint requests (RFC 6749 §4.1.3, §4.4.2, §6; RFC 7523 §2.1; RFC 8693 §2.1) and the
- * validation of their responses (RFC 6749 §5.1 / §5.2, RFC 8693 §2.2, RFC 9449 §5 and §8).
+ * Token endpoint requests (RFC 6749 §4.1.3, §4.4.2, §6; RFC 7523 §2.1; RFC 8628 §3.4;
+ * RFC 8693 §2.1), with the RFC 9449 §8 DPoP nonce retry. Their responses are validated in
+ * `token-response.ts`.
  *
- * `buildTokenRequest` and the `parse*Response` functions do no IO; `requestToken` and
- * `requestTokenExchange` send through the injected client with redirects refused.
+ * `buildTokenRequest` does no IO; `requestToken` and `requestTokenExchange` send through the
+ * injected client with redirects refused.
  */
 import {
   applyClientAuthentication,
   type ClientAuthentication,
   type ClientAuthenticationContext,
 } from './client-auth.js';
-import { invalidField, isOAuthClientError, type OAuthClientError, oauthError } from './errors.js';
-import { fieldReader, isNonEmptyString, readErrorBody, withoutUndefined } from './fields.js';
-import { type HttpContext, type OAuthHttpResponse, parseJsonObject, sendRequest } from './http.js';
-import { parseScope } from './scopes.js';
+import { invalidField, isOAuthClientError, oauthError } from './errors.js';
+import { isNonEmptyString, withoutUndefined } from './fields.js';
+import { type HttpContext, type OAuthHttpResponse, sendRequest } from './http.js';
+import {
+  parseTokenExchangeResponse,
+  parseTokenResponse,
+  readOAuthErrorCode,
+  type TokenExchangeResult,
+} from './token-response.js';
 import type { TokenSet } from './types.js';
 import { redactUrl, tryParseUrl } from './url.js';
 
@@ -25,9 +31,6 @@ export const GRANT_TYPE_DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_c
 export const TOKEN_TYPE_ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 /** Identity Assertion JWT Authorization Grant (ID-JAG), the `requested_token_type` for cross-app access. */
 export const TOKEN_TYPE_ID_JAG = 'urn:ietf:params:oauth:token-type:id-jag';
-
-/** `expires_in` values above this (ten years, in seconds) are capped to it. */
-export const MAXIMUM_EXPIRES_IN_SECONDS = 10 * 365 * 24 * 60 * 60;
 
 export type TokenGrant =
   | {
@@ -185,170 +188,6 @@ export async function formRequest(
     if (typeof value !== 'string') throw invalidField('invalid_options', subject, name, 'must be a string');
   }
   return { url, headers: target.headers, body: new URLSearchParams({ ...defined, ...extra }).toString() };
-}
-
-// ---------------------------------------------------------------- responses
-
-/**
- * RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 9449 §8, RFC 8628 §3.5 (and RFC 8707 `invalid_target`)
- * error codes.
- */
-const KNOWN_ERRORS = [
-  'invalid_request',
-  'invalid_client',
-  'invalid_grant',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_scope',
-  'invalid_target',
-  'invalid_dpop_proof',
-  'use_dpop_nonce',
-  'unsupported_token_type',
-  'access_denied',
-  'authorization_pending',
-  'slow_down',
-  'expired_token',
-  'server_error',
-  'temporarily_unavailable',
-];
-
-/** The `error` of an RFC 6749 §5.2 error body, or `undefined` when the body is not one. Never throws. */
-export function readOAuthErrorCode(response: OAuthHttpResponse): string | undefined {
-  return readErrorBody(response).error;
-}
-
-/**
- * An engine error for a failed response. The message names the status and, when it is one of the
- * registered values, the OAuth error code; `error_description`, `error_uri` and the body are never
- * carried (they are server-controlled text).
- */
-export function oauthErrorResponse(
-  code: 'token_request_failed' | 'revocation_failed',
-  what: string,
-  response: OAuthHttpResponse,
-): OAuthClientError {
-  const { status } = response;
-  const errorCode = readOAuthErrorCode(response);
-  const suffix = KNOWN_ERRORS.includes(errorCode!) ? ` (${errorCode})` : '';
-  return oauthError(code, `${what} failed with HTTP status ${status}${suffix}`, {
-    status,
-    oauthError: errorCode,
-  });
-}
-
-/** The 2xx body of a token endpoint response, and a reader of its fields (`token response "…" …`). */
-function readSuccessBody(response: OAuthHttpResponse, what: string) {
-  const { status } = response;
-  if (status < 200 || status > 299) throw oauthErrorResponse('token_request_failed', what, response);
-  const body = parseJsonObject(response, 'token response', 'token_response_invalid');
-  const fail = (field: string, rule: string) =>
-    invalidField('token_response_invalid', 'token response', field, rule, { status });
-  const fields = fieldReader(body, fail);
-  return {
-    ...fields,
-    fail,
-    body,
-    /**
-     * `expires_in` in seconds as an expiry time: a finite number ≥ 0, or a string of decimal
-     * digits (some servers send one); values above {@link MAXIMUM_EXPIRES_IN_SECONDS} are capped.
-     */
-    expiresAt(now: number): number | undefined {
-      const raw = fields.get('expires_in');
-      const seconds = fields.number(
-        'expires_in',
-        typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : raw,
-      );
-      return seconds === undefined
-        ? undefined
-        : now + Math.round(Math.min(seconds, MAXIMUM_EXPIRES_IN_SECONDS) * 1000);
-    },
-    scope(): string[] | undefined {
-      const value = fields.get('scope');
-      if (value === undefined) return undefined;
-      if (typeof value !== 'string') throw fail('scope', 'must be a string');
-      // GitHub separates granted scopes with commas; RFC 6749 §3.3 with spaces.
-      return parseScope(value.includes(',') && !value.includes(' ') ? value.replaceAll(',', ' ') : value);
-    },
-  };
-}
-
-export interface TokenResponseExpectations {
-  /** Milliseconds since the epoch when the request was sent. */
-  readonly now: number;
-  readonly requestedScopes: readonly string[];
-  /** Whether the request carried a DPoP proof. */
-  readonly dpop: boolean;
-  /**
-   * The tokens being refreshed. For a refresh, an omitted `refresh_token` keeps the old one and an
-   * omitted `scope` keeps the old granted scopes (RFC 6749 §6).
-   */
-  readonly previous?: TokenSet | undefined;
-  readonly grant: TokenGrant['type'];
-}
-
-/**
- * Validates a token endpoint response (RFC 6749 §5.1) field by field.
- * - non-2xx: `token_request_failed` with `status` and the server's `error` as `oauthError`;
- * - `token_type` `Bearer` is always accepted (RFC 9449 §5 lets the server decline DPoP); `DPoP`
- *   only when a proof was sent; anything else is `token_response_invalid`;
- * - `scope` absent: the previous granted scopes on refresh, else the requested ones (RFC 6749 §5.1).
- */
-export function parseTokenResponse(
-  response: OAuthHttpResponse,
-  expectations: TokenResponseExpectations,
-): TokenSet {
-  const fields = readSuccessBody(response, 'token request');
-  const { now, previous } = expectations;
-  const accessToken = fields.string('access_token', true)!;
-  const rawType = fields.body.token_type;
-  if (typeof rawType !== 'string') throw fields.fail('token_type', 'must be a string');
-  const lower = rawType.toLowerCase();
-  const tokenType = lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : undefined;
-  if (tokenType === undefined) throw fields.fail('token_type', 'must be Bearer or DPoP');
-  if (tokenType === 'DPoP' && !expectations.dpop)
-    throw fields.fail('token_type', 'is DPoP but DPoP was not used');
-  const expiresAt = fields.expiresAt(now);
-  const refresh = expectations.grant === 'refresh_token' ? previous : undefined;
-  const refreshToken = fields.string('refresh_token') ?? refresh?.refreshToken;
-  const idToken = fields.string('id_token');
-  const grantedScopes = fields.scope() ?? [...(refresh?.grantedScopes ?? expectations.requestedScopes)];
-  return withoutUndefined<TokenSet>({
-    accessToken,
-    tokenType,
-    expiresAt,
-    refreshToken,
-    grantedScopes,
-    requestedScopes: [...expectations.requestedScopes],
-    issuedAt: now,
-    idToken,
-  });
-}
-
-export interface TokenExchangeResult {
-  /** The issued token (for ID-JAG, the JWT to use as a `jwt_bearer` assertion). */
-  readonly accessToken: string;
-  readonly issuedTokenType: string;
-  /** As sent; `N_A` when the token is not an access token (RFC 8693 §2.2.1). */
-  readonly tokenType: string;
-  readonly expiresAt?: number;
-  /** The `scope` field, or none when it was omitted. */
-  readonly grantedScopes: readonly string[];
-}
-
-/** Validates an RFC 8693 §2.2.1 token exchange response (errors as in {@link parseTokenResponse}). */
-export function parseTokenExchangeResponse(response: OAuthHttpResponse, now: number): TokenExchangeResult {
-  const fields = readSuccessBody(response, 'token exchange');
-  const accessToken = fields.string('access_token', true)!;
-  const issuedTokenType = fields.string('issued_token_type', true)!;
-  const tokenType = fields.body.token_type;
-  if (!isNonEmptyString(tokenType)) throw fields.fail('token_type', 'must be a non-empty string');
-  return withoutUndefined<TokenExchangeResult>({
-    accessToken,
-    issuedTokenType,
-    tokenType,
-    expiresAt: fields.expiresAt(now),
-    grantedScopes: fields.scope() ?? [],
-  });
 }
 
 // ---------------------------------------------------------------- sending

@@ -21,14 +21,16 @@ export {
   buildDeviceAuthorizationRequest,
   type DeviceAuthorization,
   type DeviceAuthorizationInput,
-  type DevicePollOptions,
-  type DevicePollResult,
   type DeviceUserCode,
   parseDeviceAuthorizationResponse,
-  pollDeviceAuthorization,
-  readDevicePollResponse,
   requestDeviceAuthorization,
 } from '../device.js';
+export {
+  type DevicePollOptions,
+  type DevicePollResult,
+  pollDeviceAuthorization,
+  readDevicePollResponse,
+} from '../device-poll.js';
 export {
   assertPkceSupport,
   type DiscoveryResult,
@@ -48,15 +50,17 @@ export { formatScope, parseScope, selectScopes, unionScopes } from '../scopes.js
 export {
   buildTokenRequest,
   GRANT_TYPE_DEVICE_CODE,
-  parseTokenExchangeResponse,
-  parseTokenResponse,
   requestToken,
   requestTokenExchange,
   TOKEN_TYPE_ID_JAG,
   TOKEN_TYPE_ID_TOKEN,
-  type TokenExchangeResult,
   type TokenGrant,
 } from '../token.js';
+export {
+  parseTokenExchangeResponse,
+  parseTokenResponse,
+  type TokenExchangeResult,
+} from '../token-response.js';
 export type {
   AuthorizationServerMetadata,
   ProtectedResourceMetadata,

@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { DeviceSleep } from '../device.js';
+import type { DeviceSleep } from '../device-poll.js';
 import { isOAuthClientError, type OAuthClientError } from '../errors.js';
 import type { OAuthLogger } from '../logger.js';
 import { createMemoryStores, tokenKey } from '../stores.js';

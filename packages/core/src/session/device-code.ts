@@ -5,13 +5,8 @@
  * `../device.ts`. Opt in: `grant: deviceCode({ onUserCode })` from `@mcp-oauth/core/device`, so an
  * application that does not use it ships none of it.
  */
-import {
-  type DeviceSleep,
-  type DeviceUserCode,
-  pollDeviceAuthorization,
-  requestDeviceAuthorization,
-  toDeviceUserCode,
-} from '../device.js';
+import { type DeviceUserCode, requestDeviceAuthorization, toDeviceUserCode } from '../device.js';
+import { type DeviceSleep, pollDeviceAuthorization } from '../device-poll.js';
 import { invalidOption, oauthError } from '../errors.js';
 import { GRANT_TYPE_DEVICE_CODE } from '../token.js';
 import { clientAuthentication } from './binding.js';
