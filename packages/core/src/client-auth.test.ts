@@ -8,7 +8,8 @@ import {
 } from './client-auth.js';
 import { base64Decode, utf8Decode } from './encoding.js';
 import { isOAuthClientError } from './errors.js';
-import { importSigningKey, jwtSigner, type SigningAlgorithm } from './jwt.js';
+import { jwtSigner } from './jwt.js';
+import { importSigningKey, type SigningAlgorithm } from './signing-key.js';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });

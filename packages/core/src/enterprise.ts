@@ -14,11 +14,12 @@
  */
 import type { ClientAuthentication, JwtSigner } from './client-auth.js';
 import { discoverAuthorizationServerMetadata } from './discovery.js';
-import { base64Decode, utf8Decode } from './encoding.js';
 import { oauthError } from './errors.js';
+import { isNonEmptyString } from './fields.js';
 import { createHttpContext, type HttpContext, type OAuthHttpClient } from './http.js';
-import { importSigningKey, jwtSigner, type PrivateKeyInput, type SigningAlgorithm } from './jwt.js';
+import { decodeJwtPart, jwtSigner } from './jwt.js';
 import { type OAuthLogger, silentLogger } from './logger.js';
+import { importSigningKey, type PrivateKeyInput, type SigningAlgorithm } from './signing-key.js';
 import { requestTokenExchange, TOKEN_TYPE_ID_JAG, TOKEN_TYPE_ID_TOKEN } from './token.js';
 import type { TokenExchangeResult } from './token-response.js';
 import type { TokenEndpointAuthMethod } from './types.js';
@@ -116,10 +117,6 @@ function isLoopbackHttp(value: string): boolean {
   return url !== undefined && url.protocol === 'http:' && isLoopbackHost(url.hostname);
 }
 
-function nonEmpty(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0;
-}
-
 function authMethodOf(client: IdentityProviderClient): TokenEndpointAuthMethod {
   if (client.tokenEndpointAuthMethod !== undefined) return client.tokenEndpointAuthMethod;
   if (client.clientKey !== undefined) return 'private_key_jwt';
@@ -142,14 +139,14 @@ function prepare(options: IdJagOptions): PreparedOptions {
     if (value !== undefined) assertSafeUrl(value, { what, allowLoopbackHttp: isLoopbackHttp(value) });
   }
   const client = options.client;
-  if (!nonEmpty(client?.clientId)) throw invalidOptions('client.clientId must be a non-empty string');
-  if (client.clientSecret !== undefined && !nonEmpty(client.clientSecret)) {
+  if (!isNonEmptyString(client?.clientId)) throw invalidOptions('client.clientId must be a non-empty string');
+  if (client.clientSecret !== undefined && !isNonEmptyString(client.clientSecret)) {
     throw invalidOptions('client.clientSecret must be a non-empty string');
   }
   const method = authMethodOf(client);
   if (
     (method === 'client_secret_basic' || method === 'client_secret_post') &&
-    !nonEmpty(client.clientSecret)
+    !isNonEmptyString(client.clientSecret)
   ) {
     throw invalidOptions(
       `client authentication "${method}" at the identity provider needs client.clientSecret`,
@@ -160,12 +157,13 @@ function prepare(options: IdJagOptions): PreparedOptions {
       'client authentication "private_key_jwt" at the identity provider needs client.clientKey',
     );
   }
-  if (typeof options.idToken !== 'function' && !nonEmpty(options.idToken)) {
+  if (typeof options.idToken !== 'function' && !isNonEmptyString(options.idToken)) {
     throw invalidOptions('idToken must be a non-empty string or a function returning one');
   }
   const subjectTokenType = options.subjectTokenType ?? TOKEN_TYPE_ID_TOKEN;
-  if (!nonEmpty(subjectTokenType)) throw invalidOptions('subjectTokenType must be a non-empty string');
-  if (options.scopes !== undefined && !options.scopes.every(nonEmpty)) {
+  if (!isNonEmptyString(subjectTokenType))
+    throw invalidOptions('subjectTokenType must be a non-empty string');
+  if (options.scopes !== undefined && !options.scopes.every(isNonEmptyString)) {
     throw invalidOptions('scopes must be non-empty strings');
   }
   return {
@@ -180,21 +178,6 @@ function prepare(options: IdJagOptions): PreparedOptions {
     issuer,
     tokenEndpoint,
   };
-}
-
-/** The ID-JAG's JOSE header, decoded without verifying anything; `undefined` when it is not a JWS. */
-function decodeJwtHeader(token: string): Record<string, unknown> | undefined {
-  const parts = token.split('.');
-  const header = parts[0] ?? '';
-  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(header)) return undefined;
-  try {
-    const value: unknown = JSON.parse(utf8Decode(base64Decode(header)));
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -212,7 +195,7 @@ function assertIdJag(result: TokenExchangeResult): void {
   if (result.tokenType.toLowerCase() !== 'n_a') {
     throw oauthError('token_response_invalid', 'token exchange response "token_type" must be N_A');
   }
-  const header = decodeJwtHeader(result.accessToken);
+  const header = decodeJwtPart(result.accessToken, 0);
   if (header === undefined) {
     throw oauthError('token_response_invalid', 'token exchange response "access_token" must be a signed JWT');
   }
@@ -226,7 +209,7 @@ async function readIdentityAssertion(
   signal: AbortSignal | undefined,
 ): Promise<string> {
   const value = typeof supplier === 'function' ? await supplier({ signal }) : supplier;
-  if (!nonEmpty(value)) throw invalidOptions('the idToken supplier must return a non-empty string');
+  if (!isNonEmptyString(value)) throw invalidOptions('the idToken supplier must return a non-empty string');
   return value;
 }
 
@@ -296,9 +279,10 @@ export function createIdJagRequester(
   };
 
   return async (target) => {
-    if (!nonEmpty(target?.issuer))
+    if (!isNonEmptyString(target?.issuer))
       throw invalidOptions('the ID-JAG audience (issuer) must be a non-empty string');
-    if (!nonEmpty(target.resource)) throw invalidOptions('the ID-JAG resource must be a non-empty string');
+    if (!isNonEmptyString(target.resource))
+      throw invalidOptions('the ID-JAG resource must be a non-empty string');
     const signal = target.signal;
     const subjectToken = await readIdentityAssertion(options.idToken, signal);
     const endpoint = await tokenEndpoint(signal);

@@ -2,7 +2,8 @@ import { createPublicKey, generateKeyPairSync, type KeyObject, verify } from 'no
 import { describe, expect, it } from 'vitest';
 import { base64Decode, base64urlEncode, utf8Decode } from './encoding.js';
 import { isOAuthClientError } from './errors.js';
-import { decodeJwtPayload, importSigningKey, type SigningAlgorithm, signJwt } from './jwt.js';
+import { decodeJwtPayload, signJwt } from './jwt.js';
+import { importSigningKey, type SigningAlgorithm } from './signing-key.js';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });

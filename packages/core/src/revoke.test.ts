@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from './client-auth.js';
 import { isOAuthClientError, type OAuthClientError } from './errors.js';
 import { createHttpContext } from './http.js';
-import { decodeJwtPayload, importSigningKey, jwtSigner } from './jwt.js';
+import { decodeJwtPayload, jwtSigner } from './jwt.js';
 import {
   buildRevocationRequest,
   parseRevocationResponse,
   type RevocationInput,
   revokeToken,
 } from './revoke.js';
+import { importSigningKey } from './signing-key.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
 
 const ENDPOINT = 'https://as.example.com/oauth/revoke';

@@ -5,7 +5,8 @@ import type { ClientAuthentication } from './client-auth.js';
 import { base64Decode, utf8Decode } from './encoding.js';
 import { isOAuthClientError, type OAuthClientError } from './errors.js';
 import { createHttpContext } from './http.js';
-import { decodeJwtPayload, importSigningKey, jwtSigner } from './jwt.js';
+import { decodeJwtPayload, jwtSigner } from './jwt.js';
+import { importSigningKey } from './signing-key.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
 import {
   buildTokenRequest,

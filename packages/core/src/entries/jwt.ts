@@ -1,10 +1,8 @@
 /** `private_key_jwt` client authentication and JWT signing, opt in: `clientKey: privateKeyJwt({ privateKey })`. */
+export { jwtSigner, privateKeyJwt, signJwt } from '../jwt.js';
 export {
   importSigningKey,
-  jwtSigner,
   type PrivateKeyInput,
-  privateKeyJwt,
   type SigningAlgorithm,
   type SigningKey,
-  signJwt,
-} from '../jwt.js';
+} from '../signing-key.js';
