@@ -8,6 +8,7 @@
 import { invalidField, type OAuthClientErrorCode } from './errors.js';
 import { isNonEmptyString } from './fields.js';
 import { computeCodeChallenge, generateCodeVerifier, generateState } from './pkce.js';
+import { isScopeToken } from './scopes.js';
 import type { AuthorizationServerMetadata, PendingAuthorization } from './types.js';
 import { assertSafeUrl, tryParseUrl } from './url.js';
 
@@ -53,8 +54,6 @@ export const RESERVED_AUTHORIZATION_PARAMETERS: ReadonlySet<string> = new Set([
   'request_uri',
 ]);
 
-/** RFC 6749 §3.3 `scope-token`. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** An RFC 7638 SHA-256 thumbprint: 32 bytes as unpadded base64url. */
 const SHA256_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -76,7 +75,18 @@ function assertAbsoluteUrlWithoutFragment(value: string, field: string): void {
 export async function createAuthorizationRequest(
   input: AuthorizationRequestInput,
 ): Promise<AuthorizationRequest> {
-  const { metadata, extraParameters, dpopJkt, resource } = input;
+  const {
+    metadata,
+    extraParameters,
+    dpopJkt,
+    resource,
+    clientId,
+    redirectUri,
+    serverUrl,
+    now,
+    ttlMs,
+    scopes,
+  } = input;
   if (typeof metadata !== 'object' || metadata === null) throw invalid('metadata', 'must be an object');
   if (!isNonEmptyString(metadata.issuer)) throw invalidMetadata('issuer', 'must be a non-empty string');
   if (!isNonEmptyString(metadata.authorization_endpoint))
@@ -91,24 +101,22 @@ export async function createAuthorizationRequest(
     throw invalidMetadata('code_challenge_methods_supported', 'does not list S256', 'pkce_unsupported');
   }
 
-  assertNonEmptyString(input.clientId, 'clientId');
-  assertNonEmptyString(input.redirectUri, 'redirectUri');
-  assertAbsoluteUrlWithoutFragment(input.redirectUri, 'redirectUri');
+  assertNonEmptyString(clientId, 'clientId');
+  assertNonEmptyString(redirectUri, 'redirectUri');
+  assertAbsoluteUrlWithoutFragment(redirectUri, 'redirectUri');
   if (resource !== undefined) {
     assertNonEmptyString(resource, 'resource');
     assertAbsoluteUrlWithoutFragment(resource, 'resource');
   }
-  assertNonEmptyString(input.serverUrl, 'serverUrl');
-  if (!Number.isFinite(input.now)) throw invalid('now', 'must be a number');
-  if (!Number.isFinite(input.ttlMs) || input.ttlMs <= 0) throw invalid('ttlMs', 'must be a positive number');
+  assertNonEmptyString(serverUrl, 'serverUrl');
+  if (!Number.isFinite(now)) throw invalid('now', 'must be a number');
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw invalid('ttlMs', 'must be a positive number');
   if (dpopJkt !== undefined && (typeof dpopJkt !== 'string' || !SHA256_THUMBPRINT.test(dpopJkt))) {
     throw invalid('dpopJkt', 'must be a base64url SHA-256 JWK thumbprint');
   }
-  if (!Array.isArray(input.scopes)) throw invalid('scopes', 'must be an array');
-  if (!input.scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope))) {
-    throw invalid('scopes', 'must be RFC 6749 scope tokens');
-  }
-  const scopes = [...new Set(input.scopes)];
+  if (!Array.isArray(scopes)) throw invalid('scopes', 'must be an array');
+  if (!scopes.every(isScopeToken)) throw invalid('scopes', 'must be RFC 6749 scope tokens');
+  const uniqueScopes = [...new Set(scopes)];
 
   if (extraParameters !== undefined && (typeof extraParameters !== 'object' || extraParameters === null)) {
     throw invalid('extraParameters', 'must be an object');
@@ -137,9 +145,9 @@ export async function createAuthorizationRequest(
   }
   for (const [name, value] of [
     ['response_type', 'code'],
-    ['client_id', input.clientId],
-    ['redirect_uri', input.redirectUri],
-    ['scope', scopes.join(' ') || undefined],
+    ['client_id', clientId],
+    ['redirect_uri', redirectUri],
+    ['scope', uniqueScopes.join(' ') || undefined],
     ['state', state],
     ['code_challenge', codeChallenge],
     ['code_challenge_method', 'S256'],
@@ -154,14 +162,14 @@ export async function createAuthorizationRequest(
     state,
     codeVerifier,
     issuer: metadata.issuer,
-    resource: resource ?? input.serverUrl,
-    serverUrl: input.serverUrl,
-    clientId: input.clientId,
-    redirectUri: input.redirectUri,
-    scopes,
+    resource: resource ?? serverUrl,
+    serverUrl,
+    clientId,
+    redirectUri,
+    scopes: uniqueScopes,
     issParameterSupported: metadata.authorization_response_iss_parameter_supported === true,
-    createdAt: input.now,
-    expiresAt: input.now + input.ttlMs,
+    createdAt: now,
+    expiresAt: now + ttlMs,
   };
   return { url: url.href, pending };
 }

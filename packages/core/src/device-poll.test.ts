@@ -285,11 +285,7 @@ describe('pollDeviceAuthorization', () => {
     let proofs = 0;
     const result = await pollDeviceAuthorization(context, {
       ...pollOptions(authorizationFrom(issued), fakeTime()),
-      dpop: {
-        proof: async () => `proof-${++proofs}`,
-        nonceFor: () => undefined,
-        rememberNonce: () => {},
-      },
+      dpop: { proof: async () => `proof-${++proofs}`, retry: () => false },
     });
     expect(result.tokenType).toBe('DPoP');
     expect(http.requests.map((request) => request.headers.dpop)).toEqual(['proof-1', 'proof-2']);

@@ -3,8 +3,10 @@
  * (RFC 7638) and a small per-origin store for server-provided nonces. WebCrypto only.
  */
 import { base64urlEncode, randomToken, sha256, utf8Encode } from './encoding.js';
-import { OAuthClientError, oauthError } from './errors.js';
+import { isOAuthClientError, OAuthClientError, oauthError } from './errors.js';
 import type { DpopSupport } from './session/dpop-support.js';
+import type { DpopProofSource } from './token.js';
+import { readOAuthErrorCode } from './token-response.js';
 import { tryParseUrl } from './url.js';
 import type { CryptoKey, JsonWebKey } from './web-crypto.js';
 
@@ -258,6 +260,43 @@ function originOf(value: string): string | undefined {
   return url.origin;
 }
 
+/** Proofs and nonces for {@link tokenRequestProofs}: the session's key and nonce store, or a test's fakes. */
+export interface TokenProofSigner {
+  /** A proof for `POST url` carrying `nonce`. */
+  sign(url: string, nonce: string | undefined): Promise<string>;
+  readonly nonces: { get(url: string): string | undefined; set(url: string, nonce: string): void };
+}
+
+/**
+ * DPoP at the token endpoint (RFC 9449 §5, §8): a fresh proof per attempt with the nonce the server
+ * last handed out. A valid `DPoP-Nonce` in any answer is remembered; the request is sent again only
+ * after the first attempt, when a 400 or 401 `use_dpop_nonce` error brings one. A proof that cannot
+ * be made is `dpop_failed`, without its cause's message (which may describe the key).
+ */
+export function tokenRequestProofs({ sign, nonces }: TokenProofSigner): DpopProofSource {
+  return {
+    async proof(url) {
+      try {
+        return await sign(url, nonces.get(url));
+      } catch (error) {
+        if (isOAuthClientError(error)) throw error;
+        throw oauthError('dpop_failed', 'could not create a DPoP proof for the token request');
+      }
+    },
+    retry(url, response, attempt) {
+      const nonce = response.headers['dpop-nonce']?.trim();
+      if (!isDpopNonce(nonce)) return false;
+      nonces.set(url, nonce);
+      const { status } = response;
+      return (
+        attempt === 0 &&
+        (status === 400 || status === 401) &&
+        readOAuthErrorCode(response) === 'use_dpop_nonce'
+      );
+    },
+  };
+}
+
 /**
  * DPoP for a session's `dpop` option. `always` (the default) binds every token to a key the
  * session generates and persists with the tokens; `auto` does so only when the authorization
@@ -280,12 +319,11 @@ export function dpop(options: { readonly mode?: 'always' | 'auto' } = {}): DpopS
           current ??= persisted === undefined ? await generateDpopKey() : await importDpopKey(persisted);
           return current;
         },
-        proofs: (key) => ({
-          proof: (method, url, proofOptions) =>
-            createDpopProof(key, { method, url, now: now(), nonce: proofOptions.nonce }),
-          nonceFor: (url) => nonces.get(url),
-          rememberNonce: (url, nonce) => nonces.set(url, nonce),
-        }),
+        proofs: (key) =>
+          tokenRequestProofs({
+            sign: (url, nonce) => createDpopProof(key, { method: 'POST', url, now: now(), nonce }),
+            nonces,
+          }),
         async resourceHeaders(tokens, method, url) {
           current ??= tokens.dpopKey === undefined ? undefined : await importDpopKey(tokens.dpopKey);
           if (current === undefined)

@@ -6,7 +6,8 @@
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const OFFLINE_ACCESS = 'offline_access';
 
-function isScopeToken(value: unknown): value is string {
+/** One RFC 6749 §3.3 `scope-token`. */
+export function isScopeToken(value: unknown): value is string {
   return typeof value === 'string' && SCOPE_TOKEN.test(value);
 }
 

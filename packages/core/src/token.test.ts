@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ClientAuthentication } from './client-auth.js';
+import { DpopNonceStore, tokenRequestProofs } from './dpop.js';
 import { base64Decode, utf8Decode } from './encoding.js';
 import { isOAuthClientError, type OAuthClientError } from './errors.js';
 import { createHttpContext } from './http.js';
@@ -10,7 +11,6 @@ import { importSigningKey } from './signing-key.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
 import {
   buildTokenRequest,
-  type DpopProofSource,
   GRANT_TYPE_JWT_BEARER,
   GRANT_TYPE_TOKEN_EXCHANGE,
   requestToken,
@@ -300,18 +300,18 @@ describe('requestToken', () => {
   });
 
   describe('with DPoP', () => {
+    /** The real token-endpoint DPoP logic over a fake signer and a real nonce store. */
     function dpopSource(initial?: string) {
-      const nonces = new Map<string, string>();
+      const nonces = new DpopNonceStore();
       if (initial !== undefined) nonces.set(TOKEN_ENDPOINT, initial);
-      const proofs: Array<{ method: string; url: string; nonce: string | undefined }> = [];
-      const source: DpopProofSource = {
-        async proof(method, url, options) {
-          proofs.push({ method, url, nonce: options.nonce });
-          return `proof-${proofs.length}-${options.nonce ?? 'none'}`;
+      const proofs: Array<{ url: string; nonce: string | undefined }> = [];
+      const source = tokenRequestProofs({
+        async sign(url, nonce) {
+          proofs.push({ url, nonce });
+          return `proof-${proofs.length}-${nonce ?? 'none'}`;
         },
-        nonceFor: (url) => nonces.get(url),
-        rememberNonce: (url, nonce) => nonces.set(url, nonce),
-      };
+        nonces,
+      });
       return { source, proofs, nonces };
     }
 
@@ -331,7 +331,7 @@ describe('requestToken', () => {
         requestedScopes: [],
       });
       expect(tokens.tokenType).toBe('DPoP');
-      expect(dpop.proofs).toEqual([{ method: 'POST', url: TOKEN_ENDPOINT, nonce: 'remembered' }]);
+      expect(dpop.proofs).toEqual([{ url: TOKEN_ENDPOINT, nonce: 'remembered' }]);
       expect(http.requests[0]?.headers.dpop).toBe('proof-1-remembered');
       expect(dpop.nonces.get(TOKEN_ENDPOINT)).toBe('next');
     });
@@ -367,8 +367,8 @@ describe('requestToken', () => {
       });
       expect(tokens.tokenType).toBe('DPoP');
       expect(dpop.proofs).toEqual([
-        { method: 'POST', url: TOKEN_ENDPOINT, nonce: undefined },
-        { method: 'POST', url: TOKEN_ENDPOINT, nonce: 'n-1' },
+        { url: TOKEN_ENDPOINT, nonce: undefined },
+        { url: TOKEN_ENDPOINT, nonce: 'n-1' },
       ]);
       expect(http.requests.map((request) => request.headers.dpop)).toEqual(['proof-1-none', 'proof-2-n-1']);
       const [first, second] = http.requests.map((request) =>
@@ -421,13 +421,12 @@ describe('requestToken', () => {
 
     it('wraps a failing proof source without its message', async () => {
       const { http, context } = setup();
-      const source: DpopProofSource = {
-        proof: async () => {
+      const source = tokenRequestProofs({
+        sign: async () => {
           throw new Error('SECRET key material');
         },
-        nonceFor: () => undefined,
-        rememberNonce: () => {},
-      };
+        nonces: new DpopNonceStore(),
+      });
       const error = await catchAsync(
         requestToken(context, {
           ...input({ type: 'client_credentials' }),

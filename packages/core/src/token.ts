@@ -11,13 +11,12 @@ import {
   type ClientAuthentication,
   type ClientAuthenticationContext,
 } from './client-auth.js';
-import { invalidField, isOAuthClientError, oauthError } from './errors.js';
+import { invalidField, oauthError } from './errors.js';
 import { isNonEmptyString, withoutUndefined } from './fields.js';
 import { type HttpContext, type OAuthHttpResponse, sendRequest } from './http.js';
 import {
   parseTokenExchangeResponse,
   parseTokenResponse,
-  readOAuthErrorCode,
   type TokenExchangeResult,
 } from './token-response.js';
 import type { TokenSet } from './types.js';
@@ -192,69 +191,45 @@ export async function formRequest(
 
 // ---------------------------------------------------------------- sending
 
-/** What `requestToken` needs from a DPoP key holder (RFC 9449). */
+/**
+ * What a token request needs from a DPoP key holder (RFC 9449). The opt-in `/dpop` module makes
+ * one (`tokenRequestProofs`), so the nonce handling ships only with DPoP.
+ */
 export interface DpopProofSource {
-  proof(method: string, url: string, options: { nonce?: string | undefined }): Promise<string>;
-  nonceFor(url: string): string | undefined;
-  rememberNonce(url: string, nonce: string): void;
+  /** The `DPoP` header for `POST url`: a fresh proof with the nonce that server last handed out. */
+  proof(url: string): Promise<string>;
+  /**
+   * Reads the answer to attempt `attempt` (0 first): remembers its `DPoP-Nonce`, and says whether
+   * to send the request again with it (RFC 9449 §8: `use_dpop_nonce` with a new nonce, once).
+   */
+  retry(url: string, response: OAuthHttpResponse, attempt: number): boolean;
 }
-
-/** RFC 9449 §8.1: `nonce = 1*NQCHAR`. */
-const DPOP_NONCE = /^[\x21\x23-\x5B\x5D-\x7E]{1,1024}$/;
 
 export type TokenRequestOptions = Omit<TokenRequestInput, 'dpopProof'> & {
   readonly dpop?: DpopProofSource | undefined;
   readonly signal?: AbortSignal | undefined;
 };
 
-async function createProof(dpop: DpopProofSource, url: string): Promise<string> {
-  try {
-    return await dpop.proof('POST', url, { nonce: dpop.nonceFor(url) });
-  } catch (error) {
-    if (isOAuthClientError(error)) throw error;
-    throw oauthError('dpop_failed', 'could not create a DPoP proof for the token request');
-  }
-}
-
 /**
- * POSTs a token request (redirects refused). With DPoP, a `DPoP-Nonce` response header is always
- * remembered, and a `use_dpop_nonce` error with a new nonce is retried exactly once with a freshly
- * built request (RFC 9449 §8).
+ * POSTs a token request (redirects refused). With DPoP, every attempt is built afresh with a new
+ * proof, and `dpop.retry` decides on a second attempt.
  */
 export async function postTokenRequest(
   context: HttpContext,
   input: TokenRequestOptions,
 ): Promise<OAuthHttpResponse> {
-  const { dpop, signal, ...rest } = input;
+  const { dpop, signal, tokenEndpoint, ...rest } = input;
+  const { logger } = context;
+  const grant = rest.grant.type;
   for (let attempt = 0; ; attempt++) {
-    const dpopProof = dpop === undefined ? undefined : await createProof(dpop, input.tokenEndpoint);
-    const request = await buildTokenRequest({ ...rest, ...(dpopProof === undefined ? {} : { dpopProof }) });
-    context.logger.debug('token.request', {
-      grant: input.grant.type,
-      endpoint: redactUrl(request.url),
-      dpop: dpopProof !== undefined,
-      attempt,
-    });
-    const response = await sendRequest(context, {
-      method: 'POST',
-      url: request.url,
-      headers: request.headers,
-      body: request.body,
-      redirect: 'never',
-      signal,
-    });
-    context.logger.debug('token.response', { grant: input.grant.type, status: response.status });
-    if (dpop === undefined) return response;
-    const nonce = response.headers['dpop-nonce']?.trim();
-    const validNonce = nonce !== undefined && DPOP_NONCE.test(nonce) ? nonce : undefined;
-    if (validNonce !== undefined) dpop.rememberNonce(input.tokenEndpoint, validNonce);
-    const retry =
-      attempt === 0 &&
-      validNonce !== undefined &&
-      (response.status === 400 || response.status === 401) &&
-      readOAuthErrorCode(response) === 'use_dpop_nonce';
-    if (!retry) return response;
-    context.logger.debug('token.dpop_nonce_retry', { endpoint: redactUrl(request.url) });
+    const dpopProof = await dpop?.proof(tokenEndpoint);
+    const request = await buildTokenRequest({ ...rest, tokenEndpoint, dpopProof });
+    const endpoint = redactUrl(request.url);
+    logger.debug('token.request', { grant, endpoint, dpop: dpop !== undefined, attempt });
+    const response = await sendRequest(context, { ...request, method: 'POST', redirect: 'never', signal });
+    logger.debug('token.response', { grant, status: response.status });
+    if (!dpop?.retry(tokenEndpoint, response, attempt)) return response;
+    logger.debug('token.dpop_nonce_retry', { endpoint });
   }
 }
 
