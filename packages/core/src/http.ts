@@ -215,21 +215,18 @@ export function parseJsonObject(
     | 'discovery_failed'
     | 'device_authorization_failed' = 'metadata_invalid',
 ): Record<string, unknown> {
+  const fail = (rule: string) => oauthError(code, `${what} ${rule}`, { status: response.status });
   const contentType = response.headers['content-type'];
-  if (contentType !== undefined) {
-    const mediaType = contentType.split(';')[0]?.trim() ?? '';
-    if (!JSON_MEDIA_TYPE.test(mediaType)) {
-      throw oauthError(code, `${what} must be served as JSON`, { status: response.status });
-    }
+  if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType.split(';')[0]!.trim())) {
+    throw fail('must be served as JSON');
   }
   let value: unknown;
   try {
     value = JSON.parse(response.body);
   } catch {
-    throw oauthError(code, `${what} is not valid JSON`, { status: response.status });
+    throw fail('is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw oauthError(code, `${what} must be a JSON object`, { status: response.status });
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw fail('must be a JSON object');
   return value as Record<string, unknown>;
 }

@@ -31,26 +31,16 @@ export interface UrlSafetyOptions {
  * `assertNoMorePrivateNetwork` against that server.
  */
 export function assertSafeUrl(value: unknown, options: UrlSafetyOptions): URL {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 4096) {
-    throw oauthError('unsafe_url', `${options.what} must be an absolute URL`);
-  }
-  const url = tryParseUrl(value);
-  if (url === undefined) throw oauthError('unsafe_url', `${options.what} must be an absolute URL`);
-  if (url.username !== '' || url.password !== '') {
-    throw oauthError('unsafe_url', `${options.what} must not contain credentials`);
-  }
-  if (url.hash !== '') throw oauthError('unsafe_url', `${options.what} must not contain a fragment`);
-  if (isLinkLocalUrl(url)) {
-    throw oauthError('unsafe_url', `${options.what} must not point to a link-local address`);
-  }
+  const fail = (rule: string) => oauthError('unsafe_url', `${options.what} must ${rule}`);
+  const url = typeof value === 'string' && value.length <= 4096 ? tryParseUrl(value) : undefined;
+  if (url === undefined) throw fail('be an absolute URL');
+  if (url.username !== '' || url.password !== '') throw fail('not contain credentials');
+  if (url.hash !== '') throw fail('not contain a fragment');
+  if (isLinkLocalUrl(url)) throw fail('not point to a link-local address');
   if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && options.allowLoopbackHttp && isLoopbackHost(url.hostname)) return url;
-  throw oauthError(
-    'unsafe_url',
-    url.protocol === 'http:'
-      ? `${options.what} must use https (http is allowed only for loopback)`
-      : `${options.what} must use https`,
-  );
+  if (url.protocol !== 'http:') throw fail('use https');
+  if (options.allowLoopbackHttp && isLoopbackHost(url.hostname)) return url;
+  throw fail('use https (http is allowed only for loopback)');
 }
 
 /** A URL a server named: safe, and no more private than that server (`unsafe_url` otherwise). */

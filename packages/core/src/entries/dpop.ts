@@ -9,4 +9,6 @@ export {
   exportDpopKey,
   generateDpopKey,
   importDpopKey,
+  type TokenProofSigner,
+  tokenRequestProofs,
 } from '../dpop.js';

@@ -49,6 +49,7 @@ export { buildRevocationRequest, parseRevocationResponse, revokeToken } from '..
 export { formatScope, parseScope, selectScopes, unionScopes } from '../scopes.js';
 export {
   buildTokenRequest,
+  type DpopProofSource,
   GRANT_TYPE_DEVICE_CODE,
   requestToken,
   requestTokenExchange,
