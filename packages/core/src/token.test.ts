@@ -419,6 +419,30 @@ describe('requestToken', () => {
       }
     });
 
+    it('sends a token request at most twice even when a proof source always asks for a retry', async () => {
+      const { http, context } = setup();
+      http.on('POST', TOKEN_ENDPOINT, nonceError('n-1'), nonceError('n-2'), nonceError('n-3'));
+      const attempts: number[] = [];
+      const error = await catchAsync(
+        requestToken(context, {
+          ...input({ type: 'client_credentials' }),
+          dpop: {
+            proof: async () => 'proof',
+            retry: (_url, _response, attempt) => {
+              attempts.push(attempt);
+              // Without the bound in core this would loop forever; stop it so the test fails instead.
+              if (attempts.length > 3) throw new Error('retried without a bound');
+              return true;
+            },
+          },
+          requestedScopes: [],
+        }),
+      );
+      expect(error.oauthError).toBe('use_dpop_nonce');
+      expect(attempts).toEqual([0, 1]);
+      expect(http.requests).toHaveLength(2);
+    });
+
     it('wraps a failing proof source without its message', async () => {
       const { http, context } = setup();
       const source = tokenRequestProofs({

@@ -200,7 +200,8 @@ export interface DpopProofSource {
   proof(url: string): Promise<string>;
   /**
    * Reads the answer to attempt `attempt` (0 first): remembers its `DPoP-Nonce`, and says whether
-   * to send the request again with it (RFC 9449 §8: `use_dpop_nonce` with a new nonce, once).
+   * to send the request again with it (RFC 9449 §8: a `use_dpop_nonce` error that brings a nonce).
+   * However it answers, a token request is sent at most twice.
    */
   retry(url: string, response: OAuthHttpResponse, attempt: number): boolean;
 }
@@ -212,7 +213,7 @@ export type TokenRequestOptions = Omit<TokenRequestInput, 'dpopProof'> & {
 
 /**
  * POSTs a token request (redirects refused). With DPoP, every attempt is built afresh with a new
- * proof, and `dpop.retry` decides on a second attempt.
+ * proof, and `dpop.retry` decides on a second attempt; there is never a third.
  */
 export async function postTokenRequest(
   context: HttpContext,
@@ -228,7 +229,7 @@ export async function postTokenRequest(
     logger.debug('token.request', { grant, endpoint, dpop: dpop !== undefined, attempt });
     const response = await sendRequest(context, { ...request, method: 'POST', redirect: 'never', signal });
     logger.debug('token.response', { grant, status: response.status });
-    if (!dpop?.retry(tokenEndpoint, response, attempt)) return response;
+    if (!dpop?.retry(tokenEndpoint, response, attempt) || attempt > 0) return response;
     logger.debug('token.dpop_nonce_retry', { endpoint });
   }
 }
