@@ -16,6 +16,8 @@ import type { ClientKey } from './client-key.js';
 import type { DpopSupport } from './dpop-support.js';
 import type { ModuleGrant } from './grants.js';
 
+const GRANT_TYPES = 'must be "authorization_code", "device_code", "client_credentials" or "jwt_bearer"';
+
 /** How the session obtains tokens. */
 export type GrantOptions =
   | { readonly type: 'authorization_code' }
@@ -156,222 +158,161 @@ export interface OAuthSessionOptions {
 }
 
 /** The options with defaults resolved and every value checked. */
-export interface SessionConfig {
+export interface SessionConfig
+  extends Omit<
+    OAuthSessionOptions,
+    'serverUrl' | 'grant' | 'client' | 'scopeFallback' | 'stepUps' | 'stores' | 'logger' | 'clock'
+  > {
   readonly serverUrl: URL;
-  readonly httpClient: OAuthHttpClient;
   readonly grant: GrantOptions;
   readonly client: ClientOptions;
-  readonly clientKey: ClientKey | undefined;
-  readonly authorizationHandler: AuthorizationHandler | undefined;
-  readonly scopes: readonly string[] | undefined;
   readonly authorizationParams: Readonly<Record<string, string>>;
-  readonly scopeFallback: { readonly authorizationServer?: boolean; readonly defaults?: readonly string[] };
+  readonly scopeFallback: NonNullable<OAuthSessionOptions['scopeFallback']>;
   readonly refreshScopes: RefreshScopePolicy;
   readonly stepUps: { readonly max: number; readonly windowMs: number };
   readonly refreshSkewMs: number;
-  readonly dpop: DpopSupport | undefined;
   readonly stores: OAuthStores;
-  readonly selectAuthorizationServer: AuthorizationServerSelector | undefined;
   readonly authorizationServerPolicies: Readonly<Record<string, AuthorizationServerPolicy>>;
   readonly pendingAuthorizationTtlMs: number;
   readonly allowPrivateNetworks: boolean;
-  readonly timeoutMs: number | undefined;
-  readonly maxResponseBytes: number | undefined;
   readonly logger: OAuthLogger;
   readonly clock: () => number;
 }
 
-function invalid(option: string, rule: string): never {
-  throw invalidOption(option, rule);
-}
+type Test = (value: unknown) => boolean;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isFunction: Test = (value) => typeof value === 'function';
+const isString: Test = (value) => typeof value === 'string';
+const isStrings: Test = (value) => Array.isArray(value) && value.every(isNonEmptyString);
+/** Has each of `methods` as a function (`undefined` when it has, else the first missing one). */
+const missingMethod = (value: unknown, methods: readonly string[]) =>
+  methods.find((method) => typeof (value as Record<string, unknown> | null)?.[method] !== 'function');
+const implementing =
+  (...methods: string[]): Test =>
+  (value) =>
+    missingMethod(value, methods) === undefined;
 
-/** `value` when absent or an object (`what`, e.g. "an object of strings", names what it must be). */
-function optionalObject(
-  value: unknown,
-  option: string,
-  what = 'an object',
-): Record<string, unknown> | undefined {
-  if (value !== undefined && !isObject(value)) invalid(option, `must be ${what}`);
-  return value as Record<string, unknown> | undefined;
-}
+const OBJECT = 'must be an object';
+const FUNCTION = 'must be a function';
+const STRINGS = 'must be an array of non-empty strings';
 
-/** Absent, or an object whose `methods` are functions. */
-function checkMethods(value: unknown, option: string, methods: readonly string[], rule?: string): void {
-  if (value === undefined) return;
-  for (const method of methods) {
-    if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function') {
-      invalid(option, rule ?? `must implement ${method}()`);
-    }
-  }
-}
-
-function optionalFunction(value: unknown, option: string): void {
-  if (value !== undefined && typeof value !== 'function') invalid(option, 'must be a function');
-}
-
-function optionalCount(value: unknown, option: string, minimum: number, fallback: number): number;
-function optionalCount(value: unknown, option: string, minimum: number): number | undefined;
-function optionalCount(
-  value: unknown,
-  option: string,
-  minimum: number,
-  fallback?: number,
-): number | undefined {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || (value as number) < minimum) {
-    invalid(option, `must be an integer of at least ${minimum}`);
-  }
-  return value as number;
-}
-
-function stringArray(value: unknown, option: string): readonly string[] | undefined {
-  if (value !== undefined && !(Array.isArray(value) && value.every(isNonEmptyString))) {
-    invalid(option, 'must be an array of non-empty strings');
-  }
-  return value as readonly string[] | undefined;
-}
-
-function checkClient(value: unknown): ClientOptions {
-  const client = optionalObject(value, 'client') ?? {};
-  stringArray(client.redirectUris, 'client.redirectUris');
-  const preRegistered = client.preRegistered;
-  if (preRegistered !== undefined) {
-    if (!Array.isArray(preRegistered)) invalid('client.preRegistered', 'must be an array');
-    for (const entry of preRegistered) {
-      if (!isObject(entry) || typeof entry.issuer !== 'string' || typeof entry.clientId !== 'string') {
-        invalid('client.preRegistered', 'entries need string "issuer" and "clientId"');
-      }
-      if (!['undefined', 'string'].includes(typeof entry.clientSecret)) {
-        invalid('client.preRegistered[].clientSecret', 'must be a string');
-      }
-    }
-  }
-  for (const name of [
-    'clientName',
-    'clientMetadataUrl',
-    'clientUri',
-    'logoUri',
-    'softwareId',
-    'softwareVersion',
-  ]) {
-    if (!['undefined', 'string'].includes(typeof client[name])) invalid(`client.${name}`, 'must be a string');
-  }
-  return client as ClientOptions;
-}
-
-function checkGrant(value: unknown): GrantOptions {
-  const grant = optionalObject(value, 'grant', 'an object with a "type"') ?? { type: 'authorization_code' };
-  const type = grant.type as string;
-  if (!['authorization_code', 'device_code', 'client_credentials', 'jwt_bearer'].includes(type)) {
-    invalid(
-      'grant.type',
-      'must be "authorization_code", "device_code", "client_credentials" or "jwt_bearer"',
-    );
-  }
-  if (type === 'jwt_bearer' && typeof grant.assertion !== 'function') {
-    invalid('grant.assertion', 'must be a function for jwt_bearer');
-  }
-  if (
-    type === 'device_code' &&
-    typeof (grant.strategy as { obtain?: unknown } | undefined)?.obtain !== 'function'
-  ) {
-    invalid('grant', 'for device_code must come from deviceCode() in @mcp-oauth/core/device');
-  }
-  return grant as GrantOptions;
-}
-
-function checkAuthorizationParams(value: unknown): Readonly<Record<string, string>> {
-  const parameters = optionalObject(value, 'authorizationParams', 'an object of strings') ?? {};
-  for (const [name, parameter] of Object.entries(parameters)) {
-    if (RESERVED_AUTHORIZATION_PARAMETERS.has(name)) {
-      invalid('authorizationParams', `must not set "${name}": the session sets it`);
-    }
-    if (name === '' || typeof parameter !== 'string')
-      invalid('authorizationParams', 'must map names to strings');
-  }
-  return parameters as Record<string, string>;
-}
+/** Optional options, `[path, test, rule]`, each checked when present; a parent comes before its members. */
+const CHECKS: ReadonlyArray<readonly [string, Test, string]> = [
+  ['scopeFallback', isObject, OBJECT],
+  ['scopeFallback.defaults', isStrings, STRINGS],
+  ['stepUps', isObject, OBJECT],
+  ['stores', isObject, OBJECT],
+  ['authorizationHandler', isFunction, FUNCTION],
+  ['selectAuthorizationServer', isFunction, FUNCTION],
+  ['clock', isFunction, FUNCTION],
+  ['logger', implementing('debug', 'warn'), 'must have debug() and warn() methods'],
+  ['dpop', implementing('start'), 'must come from dpop() in @mcp-oauth/core/dpop'],
+  ['clientKey', implementing('signer'), 'must come from privateKeyJwt() in @mcp-oauth/core/jwt'],
+  ['authorizationServerPolicies', isObject, 'must be an object keyed by issuer'],
+  ['allowPrivateNetworks', (value) => typeof value === 'boolean', 'must be a boolean'],
+  ['grant', isObject, 'must be an object with a "type"'],
+  ['client', isObject, OBJECT],
+  ['client.redirectUris', isStrings, STRINGS],
+  ['client.preRegistered', Array.isArray, 'must be an array'],
+  ...['clientName', 'clientMetadataUrl', 'clientUri', 'logoUri', 'softwareId', 'softwareVersion'].map(
+    (name) => [`client.${name}`, isString, 'must be a string'] as const,
+  ),
+  ['scopes', isStrings, STRINGS],
+  ['authorizationParams', isObject, 'must be an object of strings'],
+];
 
 /** Validates `options` and fills in every default. */
 export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
+  const invalid = (option: string, rule: string): never => {
+    throw invalidOption(option, rule);
+  };
+  const read = (path: string): unknown =>
+    path
+      .split('.')
+      .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], options);
+  /** An integer of at least `minimum`, or `fallback` when absent. */
+  const count = <T extends number | undefined>(path: string, minimum: number, fallback?: T) => {
+    const value = read(path) ?? fallback;
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= minimum)) {
+      invalid(path, `must be an integer of at least ${minimum}`);
+    }
+    return value as number | T;
+  };
+
   if (!isObject(options)) invalid('options', 'must be an object');
   const raw = options.serverUrl as unknown;
-  const parsed = typeof raw === 'string' ? tryParseUrl(raw) : raw instanceof URL ? raw : undefined;
-  if (parsed === undefined || (parsed.protocol !== 'https:' && !allowsLoopbackHttp(parsed))) {
+  const serverUrl = typeof raw === 'string' ? tryParseUrl(raw) : raw instanceof URL ? raw : undefined;
+  if (serverUrl === undefined || (serverUrl.protocol !== 'https:' && !allowsLoopbackHttp(serverUrl))) {
     invalid('serverUrl', 'must be an https URL (http is allowed only for loopback)');
   }
-  checkMethods(options.httpClient ?? {}, 'httpClient', ['send']);
-  const scopeFallback = optionalObject(options.scopeFallback, 'scopeFallback') ?? {};
-  stringArray(scopeFallback.defaults, 'scopeFallback.defaults');
+  if (!implementing('send')(options.httpClient)) invalid('httpClient', 'must implement send()');
+  for (const [path, test, rule] of CHECKS) {
+    const value = read(path);
+    if (value !== undefined && !test(value)) invalid(path, rule);
+  }
+
+  const stores = (options.stores ?? {}) as Record<string, unknown>;
+  for (const name of ['tokens', 'clients', 'discovery', 'pending']) {
+    const method =
+      name in stores &&
+      missingMethod(stores[name], ['get', 'set', 'delete', ...(name === 'pending' ? ['take'] : [])]);
+    if (method) invalid(`stores.${name}`, `must implement ${method}()`);
+  }
+  const lock = read('stores.tokens.lock');
+  if (lock !== undefined && !isFunction(lock)) invalid('stores.tokens.lock', FUNCTION);
+
   const refreshScopes = options.refreshScopes ?? 'granted';
   if (!['granted', 'requested', 'none'].includes(refreshScopes)) {
     invalid('refreshScopes', 'must be "granted", "requested" or "none"');
   }
-  const stepUps = optionalObject(options.stepUps, 'stepUps') ?? {};
-  const stores = optionalObject(options.stores, 'stores') ?? {};
-  for (const name of ['tokens', 'clients', 'discovery', 'pending']) {
-    if (name in stores) {
-      checkMethods(stores[name] ?? 0, `stores.${name}`, [
-        'get',
-        'set',
-        'delete',
-        ...(name === 'pending' ? ['take'] : []),
-      ]);
+
+  const grant = options.grant ?? { type: 'authorization_code' };
+  if (!['authorization_code', 'device_code', 'client_credentials', 'jwt_bearer'].includes(grant.type)) {
+    invalid('grant.type', GRANT_TYPES);
+  }
+  if (grant.type === 'jwt_bearer' && !isFunction(grant.assertion)) {
+    invalid('grant.assertion', 'must be a function for jwt_bearer');
+  }
+  if (grant.type === 'device_code' && !isFunction(grant.strategy?.obtain)) {
+    invalid('grant', 'for device_code must come from deviceCode() in @mcp-oauth/core/device');
+  }
+
+  const client = options.client ?? {};
+  for (const entry of client.preRegistered ?? []) {
+    if (!isObject(entry) || !isString(entry.issuer) || !isString(entry.clientId)) {
+      invalid('client.preRegistered', 'entries need string "issuer" and "clientId"');
+    }
+    if (entry.clientSecret !== undefined && !isString(entry.clientSecret)) {
+      invalid('client.preRegistered[].clientSecret', 'must be a string');
     }
   }
-  optionalFunction((stores.tokens as { lock?: unknown } | undefined)?.lock, 'stores.tokens.lock');
-  for (const name of ['authorizationHandler', 'selectAuthorizationServer', 'clock'] as const) {
-    optionalFunction(options[name], name);
+
+  const authorizationParams = options.authorizationParams ?? {};
+  for (const [name, value] of Object.entries(authorizationParams)) {
+    if (RESERVED_AUTHORIZATION_PARAMETERS.has(name)) {
+      invalid('authorizationParams', `must not set "${name}": the session sets it`);
+    }
+    if (name === '' || !isString(value)) invalid('authorizationParams', 'must map names to strings');
   }
-  checkMethods(options.logger, 'logger', ['debug', 'warn'], 'must have debug() and warn() methods');
-  checkMethods(options.dpop, 'dpop', ['start'], 'must come from dpop() in @mcp-oauth/core/dpop');
-  checkMethods(
-    options.clientKey,
-    'clientKey',
-    ['signer'],
-    'must come from privateKeyJwt() in @mcp-oauth/core/jwt',
-  );
-  optionalObject(
-    options.authorizationServerPolicies,
-    'authorizationServerPolicies',
-    'an object keyed by issuer',
-  );
-  if (!['undefined', 'boolean'].includes(typeof options.allowPrivateNetworks)) {
-    invalid('allowPrivateNetworks', 'must be a boolean');
-  }
+
   return {
-    serverUrl: new URL(canonicalResourceUrl(parsed)),
-    httpClient: options.httpClient,
-    grant: checkGrant(options.grant),
-    client: checkClient(options.client),
-    clientKey: options.clientKey,
-    authorizationHandler: options.authorizationHandler,
-    scopes: stringArray(options.scopes, 'scopes'),
-    authorizationParams: checkAuthorizationParams(options.authorizationParams),
-    scopeFallback,
+    ...options,
+    serverUrl: new URL(canonicalResourceUrl(serverUrl!)),
+    grant,
+    client,
+    authorizationParams,
+    scopeFallback: options.scopeFallback ?? {},
     refreshScopes,
-    stepUps: {
-      max: optionalCount(stepUps.max, 'stepUps.max', 0, 3),
-      windowMs: optionalCount(stepUps.windowMs, 'stepUps.windowMs', 1, 600_000),
-    },
-    refreshSkewMs: optionalCount(options.refreshSkewMs, 'refreshSkewMs', 0, 30_000),
-    dpop: options.dpop,
-    stores: { ...createMemoryStores(), ...(stores as Partial<OAuthStores>) },
-    selectAuthorizationServer: options.selectAuthorizationServer,
+    stepUps: { max: count('stepUps.max', 0, 3), windowMs: count('stepUps.windowMs', 1, 600_000) },
+    refreshSkewMs: count('refreshSkewMs', 0, 30_000),
+    stores: { ...createMemoryStores(), ...options.stores },
     authorizationServerPolicies: options.authorizationServerPolicies ?? {},
     allowPrivateNetworks: options.allowPrivateNetworks === true,
-    pendingAuthorizationTtlMs: optionalCount(
-      options.pendingAuthorizationTtlMs,
-      'pendingAuthorizationTtlMs',
-      1,
-      600_000,
-    ),
-    timeoutMs: optionalCount(options.timeoutMs, 'timeoutMs', 1),
-    maxResponseBytes: optionalCount(options.maxResponseBytes, 'maxResponseBytes', 1),
+    pendingAuthorizationTtlMs: count('pendingAuthorizationTtlMs', 1, 600_000),
+    timeoutMs: count('timeoutMs', 1),
+    maxResponseBytes: count('maxResponseBytes', 1),
     logger: options.logger === undefined ? silentLogger : safeLogger(options.logger),
     clock: options.clock ?? Date.now,
   };
