@@ -38,7 +38,7 @@ export const authorizationCodeGrant: GrantStrategy = {
       request.scopes ?? chooseScopes(state, binding, request.challengeScopes ?? []),
       request.signal,
     );
-    const handler = state.config.authorizationHandler;
+    const handler = state.authorizationHandler;
     if (handler === undefined) {
       throw new AuthorizationRequiredError(
         'the user must authorize this client; send them to the authorization URL',
@@ -58,7 +58,7 @@ export const authorizationCodeGrant: GrantStrategy = {
 
 /** The redirect URI this session uses with `binding`. The configured one wins (a loopback server may have a new port). */
 function redirectUriFor(state: SessionState, binding: Binding): string | undefined {
-  const configured = state.config.client.redirectUris?.[0];
+  const configured = state.client.redirectUris?.[0];
   if (configured === undefined) return binding.client.redirectUris[0];
   // A dynamic registration was made with one redirect URI per authorization server.
   return binding.client.source === 'dynamic'
@@ -85,14 +85,14 @@ export async function startAuthorization(
     redirectUri,
     scopes,
     resource: resourceParameter(state, binding),
-    serverUrl: state.config.serverUrl.href,
-    extraParameters: state.config.authorizationParams,
+    serverUrl: state.serverUrl.href,
+    extraParameters: state.authorizationParams,
     now: state.now(),
-    ttlMs: state.config.pendingAuthorizationTtlMs,
+    ttlMs: state.pendingAuthorizationTtlMs,
     dpopJkt: dpop?.thumbprint,
   });
-  await state.config.stores.pending.set(pending.state, pending);
-  state.config.logger.debug('session.authorization_started', { issuer: binding.discovery.issuer, scopes });
+  await state.stores.pending.set(pending.state, pending);
+  state.logger.debug('session.authorization_started', { issuer: binding.discovery.issuer, scopes });
   return { authorizationUrl: url, state: pending.state };
 }
 
@@ -110,10 +110,10 @@ export async function redeemCallback(
 ): Promise<StoredTokens> {
   const parameters = parseCallback(callback);
   const pending =
-    parameters.state === undefined ? undefined : await state.config.stores.pending.take(parameters.state);
+    parameters.state === undefined ? undefined : await state.stores.pending.take(parameters.state);
   const { code } = validateCallback(parameters, pending, state.now());
   const record = pending!; // validateCallback returns only when the pending record exists
-  if (record.serverUrl !== state.config.serverUrl.href) {
+  if (record.serverUrl !== state.serverUrl.href) {
     throw oauthError('state_mismatch', 'the authorization response belongs to another MCP server');
   }
   // The pending record holds the issuer the metadata document named (what RFC 9207 `iss` is
@@ -151,7 +151,7 @@ export async function redeemCallback(
     undefined,
     signal,
   );
-  state.config.logger.debug('session.authorized', {
+  state.logger.debug('session.authorized', {
     issuer: binding.discovery.issuer,
     scopes: tokens.grantedScopes,
   });

@@ -30,7 +30,7 @@ export function tokenKeyOf(binding: Binding): string {
 /** Loads what the stores remember about this server, once. */
 export function loadFromStores(state: SessionState): Promise<void> {
   state.loaded ??= (async () => {
-    const stored: unknown = await state.config.stores.discovery.get(state.config.serverUrl.href);
+    const stored: unknown = await state.stores.discovery.get(state.serverUrl.href);
     if (stored === undefined) return;
     const record = checkDiscoveryRecord(state, stored);
     if (record.clientId === undefined) return;
@@ -58,7 +58,7 @@ async function knownClient(
 ): Promise<ClientInformation | undefined> {
   const workload = state.grant.anonymousClient?.(state, record);
   if (record.clientId === '') return workload;
-  const options = state.config.client;
+  const options = state.client;
   const preRegistered = options.preRegistered?.find((entry) => entry.issuer === record.issuer);
   if (
     (preRegistered !== undefined && preRegistered.clientId === record.clientId) ||
@@ -66,7 +66,7 @@ async function knownClient(
   ) {
     return resolveClient(state.http, resolveInput(state, record));
   }
-  const stored: unknown = await state.config.stores.clients.get(record.issuer);
+  const stored: unknown = await state.stores.clients.get(record.issuer);
   if (stored === undefined) return undefined;
   const client = checkClientRecord(state, stored, record.issuer);
   // A client registered for another grant (a browser login, then a device one) is registered anew.
@@ -90,7 +90,7 @@ function tampered(what: string): never {
  * therefore not send a token or a secret anywhere discovery would not have.
  */
 function checkDiscoveryRecord(state: SessionState, value: unknown): DiscoveryRecord {
-  const { serverUrl, authorizationServerPolicies } = state.config;
+  const { serverUrl, authorizationServerPolicies } = state;
   const record = value as DiscoveryRecord;
   try {
     const { issuer, resource, resourceMetadata } = record;
@@ -100,7 +100,7 @@ function checkDiscoveryRecord(state: SessionState, value: unknown): DiscoveryRec
     // Endpoints the application gave by hand are its own word; everything else is held to the
     // rules fresh discovery applies, private networks included.
     const allowPrivateNetworks =
-      state.config.allowPrivateNetworks ||
+      state.allowPrivateNetworks ||
       policy?.allowPrivateNetworks === true ||
       record.metadataSource === 'configured';
     const allowLoopbackHttp = allowsLoopbackHttp(serverUrl) || allowPrivateNetworks;
@@ -150,7 +150,7 @@ function checkClientRecord(state: SessionState, value: unknown, issuer: string):
     if (client.registrationClientUri !== undefined) {
       assertSafeUrl(client.registrationClientUri, {
         what: 'stored registration_client_uri',
-        allowLoopbackHttp: allowsLoopbackHttp(state.config.serverUrl),
+        allowLoopbackHttp: allowsLoopbackHttp(state.serverUrl),
       });
     }
     return client;
@@ -160,13 +160,13 @@ function checkClientRecord(state: SessionState, value: unknown, issuer: string):
 }
 
 function resolveInput(state: SessionState, record: DiscoveryRecord) {
-  const { client } = state.config;
+  const { client } = state;
   return {
     issuer: record.issuer,
     metadata: record.authorizationServerMetadata,
     allowPrivateNetworks:
-      state.config.allowPrivateNetworks ||
-      state.config.authorizationServerPolicies[record.issuer]?.allowPrivateNetworks === true,
+      state.allowPrivateNetworks ||
+      state.authorizationServerPolicies[record.issuer]?.allowPrivateNetworks === true,
     // A dynamic registration gets one loopback redirect URI per authorization server.
     client:
       client.redirectUris === undefined
@@ -176,7 +176,7 @@ function resolveInput(state: SessionState, record: DiscoveryRecord) {
             redirectUris: client.redirectUris.map((uri) => redirectUriForIssuer(uri, record.issuer)),
           },
     grantTypes: state.grant.grantTypes(record.authorizationServerMetadata),
-    store: state.config.stores.clients,
+    store: state.stores.clients,
     now: state.now(),
   };
 }
@@ -199,13 +199,12 @@ async function discoverAndRegister(
   state: SessionState,
   resourceMetadataUrl: string | undefined,
 ): Promise<Binding> {
-  const { config } = state;
   const result = await discover(state.http, {
-    serverUrl: config.serverUrl,
-    allowPrivateNetworks: config.allowPrivateNetworks,
+    serverUrl: state.serverUrl,
+    allowPrivateNetworks: state.allowPrivateNetworks,
     resourceMetadataUrl,
-    selectAuthorizationServer: config.selectAuthorizationServer,
-    policyFor: (issuer) => config.authorizationServerPolicies[issuer],
+    selectAuthorizationServer: state.selectAuthorizationServer,
+    policyFor: (issuer) => state.authorizationServerPolicies[issuer],
   });
   const record = toRecord(state, result);
   const client =
@@ -218,7 +217,7 @@ async function discoverAndRegister(
         : error;
     }));
   const discovery: DiscoveryRecord = { ...record, clientId: client.clientId };
-  await config.stores.discovery.set(config.serverUrl.href, discovery);
+  await state.stores.discovery.set(state.serverUrl.href, discovery);
   state.binding = { discovery, client };
   state.tokens = await readTokens(state, tokenKeyOf(state.binding));
   return state.binding;
@@ -235,7 +234,7 @@ function noMetadata(origin: string, cause: OAuthClientError): OAuthClientError {
 
 function toRecord(state: SessionState, result: DiscoveryResult): DiscoveryRecord {
   return {
-    serverUrl: state.config.serverUrl.href,
+    serverUrl: state.serverUrl.href,
     resource: result.resource,
     ...(result.resourceMetadataUrl === undefined ? {} : { resourceMetadataUrl: result.resourceMetadataUrl }),
     ...(result.resourceMetadata === undefined ? {} : { resourceMetadata: result.resourceMetadata }),
@@ -250,7 +249,7 @@ function toRecord(state: SessionState, result: DiscoveryResult): DiscoveryRecord
 export async function unbind(state: SessionState): Promise<void> {
   state.tokens = undefined;
   state.binding = undefined;
-  await state.config.stores.discovery.delete(state.config.serverUrl.href);
+  await state.stores.discovery.delete(state.serverUrl.href);
 }
 
 /**
@@ -266,8 +265,8 @@ export async function authorizationServerChanged(
   if (binding.discovery.resourceMetadata === undefined) return false;
   try {
     const found = await discoverProtectedResource(state.http, {
-      serverUrl: state.config.serverUrl,
-      allowPrivateNetworks: state.config.allowPrivateNetworks,
+      serverUrl: state.serverUrl,
+      allowPrivateNetworks: state.allowPrivateNetworks,
       resourceMetadataUrl: resourceMetadataUrl ?? binding.discovery.resourceMetadataUrl,
       signal,
     });
@@ -276,7 +275,7 @@ export async function authorizationServerChanged(
   } catch (error) {
     if (isOAuthClientError(error, 'resource_mismatch') || isOAuthClientError(error, 'unsafe_url'))
       throw error;
-    state.config.logger.debug('session.rediscovery_failed', { code: codeOf(error) });
+    state.logger.debug('session.rediscovery_failed', { code: codeOf(error) });
     return false;
   }
 }
@@ -290,7 +289,7 @@ export async function clientAuthentication(
   const method = client.tokenEndpointAuthMethod;
   let signer: ClientAuthentication['signer'];
   if (method === 'private_key_jwt') {
-    const key = state.config.clientKey;
+    const key = state.clientKey;
     if (key === undefined) {
       throw oauthError(
         'invalid_options',
@@ -308,7 +307,7 @@ export async function clientAuthentication(
 
 /** A token record from the store, checked field by field: a damaged store is reported, not used. */
 export async function readTokens(state: SessionState, key: string): Promise<StoredTokens | undefined> {
-  const stored: unknown = await state.config.stores.tokens.get(key);
+  const stored: unknown = await state.stores.tokens.get(key);
   if (stored === undefined) return undefined;
   if (!isStoredTokens(stored)) {
     throw oauthError(

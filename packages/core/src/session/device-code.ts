@@ -81,7 +81,7 @@ function deviceCodeStrategy(options: DeviceCodeGrantOptions): GrantStrategy {
         now: state.now(),
         signal: request.signal,
       });
-      state.config.logger.debug('session.authorization_started', {
+      state.logger.debug('session.authorization_started', {
         issuer: binding.discovery.issuer,
         scopes,
       });
@@ -105,7 +105,7 @@ function deviceCodeStrategy(options: DeviceCodeGrantOptions): GrantStrategy {
         sleep: options.sleep,
       });
       const stored = await storeTokens(state, binding, tokens, dpopKey);
-      state.config.logger.debug('session.authorized', {
+      state.logger.debug('session.authorized', {
         issuer: binding.discovery.issuer,
         scopes: stored.grantedScopes,
       });

@@ -49,14 +49,13 @@ export function chooseScopes(
   binding: Binding,
   challengeScopes: readonly string[],
 ): string[] {
-  const { config } = state;
   return selectScopes({
-    explicit: config.scopes,
+    explicit: state.scopes,
     challenge: challengeScopes.length > 0 ? challengeScopes : undefined,
     resourceMetadataScopes: binding.discovery.resourceMetadata?.scopes_supported,
     authorizationServerScopes: binding.discovery.authorizationServerMetadata.scopes_supported,
-    fallbackToAuthorizationServer: config.scopeFallback.authorizationServer,
-    defaults: config.scopeFallback.defaults,
+    fallbackToAuthorizationServer: state.scopeFallback.authorizationServer,
+    defaults: state.scopeFallback.defaults,
     offlineAccess:
       state.grant.interactive &&
       state.grant.grantTypes(binding.discovery.authorizationServerMetadata).includes('refresh_token'),
@@ -110,8 +109,7 @@ function jwtBearerGrant(options: Extract<GrantOptions, { type: 'jwt_bearer' }>):
      * workload presents only its assertion (RFC 7523 §2.1), under an empty client id.
      */
     anonymousClient(state, record) {
-      if (state.config.client.preRegistered?.some((entry) => entry.issuer === record.issuer))
-        return undefined;
+      if (state.client.preRegistered?.some((entry) => entry.issuer === record.issuer)) return undefined;
       return {
         issuer: record.issuer,
         clientId: '',

@@ -39,7 +39,7 @@ export async function recover(
   // tokens), and otherwise renews: refresh, or a new grant that keeps every scope held.
   await runExclusive(state, before, { stale: held.accessToken, signal }, async (binding) => {
     if (await authorizationServerChanged(state, binding, resourceMetadataUrl, signal)) {
-      state.config.logger.warn('session.authorization_server_changed', { from: binding.discovery.issuer });
+      state.logger.warn('session.authorization_server_changed', { from: binding.discovery.issuer });
       await unbind(state);
       const next = await bind(state, resourceMetadataUrl, signal);
       return state.grant.obtain(state, next, { signal });
@@ -47,7 +47,7 @@ export async function recover(
     if (decision.type === 'refresh') return refreshOrRegrant(state, binding, signal);
     const scopes = unionScopes(decision.heldScopes, decision.challengeScopes);
     return state.grant.obtain(state, binding, {
-      ...(scopes.length > 0 ? { scopes: unionScopes(state.config.scopes, scopes) } : {}),
+      ...(scopes.length > 0 ? { scopes: unionScopes(state.scopes, scopes) } : {}),
       signal,
     });
   });
@@ -61,7 +61,7 @@ async function stepUp(
 ): Promise<void> {
   const binding = state.binding!;
   const held = state.tokens;
-  const wanted = unionScopes(state.config.scopes, scopes);
+  const wanted = unionScopes(state.scopes, scopes);
   const superseded = held?.refreshToken;
   const next: StoredTokens = await runExclusive(
     state,
@@ -70,7 +70,7 @@ async function stepUp(
     (current) => {
       // Counted when it really runs: concurrent 403s share one step-up.
       state.stepUps.record(state.now());
-      state.config.logger.debug('session.step_up', {
+      state.logger.debug('session.step_up', {
         scopes: wanted,
         recent: state.stepUps.recent(state.now()),
       });

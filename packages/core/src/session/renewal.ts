@@ -21,7 +21,7 @@ import type { Binding, SessionState } from './state.js';
 export function isExpiring(state: SessionState, tokens: TokenSet): boolean {
   if (tokens.expiresAt === undefined) return false;
   const lifetime = Math.max(0, tokens.expiresAt - tokens.issuedAt);
-  const skew = Math.min(state.config.refreshSkewMs, lifetime / 2);
+  const skew = Math.min(state.refreshSkewMs, lifetime / 2);
   return tokens.expiresAt - skew <= state.now();
 }
 
@@ -32,7 +32,7 @@ export function canRenewSilently(state: SessionState, tokens: TokenSet): boolean
 
 /** The RFC 8707 `resource` to send to `binding`'s authorization server (left out only under its policy). */
 export function resourceParameter(state: SessionState, binding: Binding): string | undefined {
-  const policy = state.config.authorizationServerPolicies[binding.discovery.issuer];
+  const policy = state.authorizationServerPolicies[binding.discovery.issuer];
   return policy?.sendResource === false ? undefined : binding.discovery.resource;
 }
 
@@ -75,7 +75,7 @@ export async function storeTokens(
 ): Promise<StoredTokens> {
   const stored: StoredTokens =
     dpopKey === undefined ? tokens : { ...tokens, dpopKey: await state.dpop!.exportKey(dpopKey) };
-  await state.config.stores.tokens.set(tokenKeyOf(binding), stored);
+  await state.stores.tokens.set(tokenKeyOf(binding), stored);
   state.tokens = stored;
   return stored;
 }
@@ -96,9 +96,9 @@ export async function refreshOrRegrant(
         throw wrapRefreshError(error);
       }
       rejected = error;
-      state.config.logger.debug('session.refresh_token_rejected', { issuer: binding.discovery.issuer });
+      state.logger.debug('session.refresh_token_rejected', { issuer: binding.discovery.issuer });
       state.tokens = undefined;
-      await state.config.stores.tokens.delete(tokenKeyOf(binding));
+      await state.stores.tokens.delete(tokenKeyOf(binding));
     }
   }
   try {
@@ -121,10 +121,10 @@ function refresh(
   tokens: StoredTokens,
   signal: AbortSignal | undefined,
 ): Promise<StoredTokens> {
-  const policy = state.config.refreshScopes;
+  const policy = state.refreshScopes;
   const scopes =
     policy === 'none' ? undefined : policy === 'requested' ? tokens.requestedScopes : tokens.grantedScopes;
-  state.config.logger.debug('session.refresh', { issuer: binding.discovery.issuer });
+  state.logger.debug('session.refresh', { issuer: binding.discovery.issuer });
   return requestTokens(
     state,
     binding,
@@ -148,7 +148,7 @@ export async function renewBeforeUse(
     );
   } catch (error) {
     if (tokens.expiresAt !== undefined && tokens.expiresAt > state.now() && !isAbort(error)) {
-      state.config.logger.warn('session.renewal_failed_token_still_valid', { code: codeOf(error) });
+      state.logger.warn('session.renewal_failed_token_still_valid', { code: codeOf(error) });
       return tokens;
     }
     throw error;
@@ -206,7 +206,7 @@ function shared(
     }
     return task(binding);
   };
-  const store = state.config.stores.tokens;
+  const store = state.stores.tokens;
   const promise = (store.lock === undefined ? guarded() : store.lock(key, guarded)).finally(() => {
     state.renewals.delete(key);
   });

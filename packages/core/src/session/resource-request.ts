@@ -208,7 +208,7 @@ export function beginResourceRequest(
       }
 
       if (status !== 401 && status !== 403) return DONE;
-      const { logger } = state.config;
+      const { logger } = state;
       if (!inside) {
         // Most often a trailing slash or `localhost` against `127.0.0.1`: say why no credentials went.
         logger.warn('session.outside_scope', {

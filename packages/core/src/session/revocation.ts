@@ -29,7 +29,7 @@ export async function revokeQuietly(
     });
     return true;
   } catch (error) {
-    state.config.logger.warn('session.revocation_failed', { hint, code: codeOf(error) });
+    state.logger.warn('session.revocation_failed', { hint, code: codeOf(error) });
     return false;
   }
 }

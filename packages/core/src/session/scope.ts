@@ -40,7 +40,7 @@ function partsOf(server: URL): ScopeParts {
 
 export function scopeCheck(state: SessionState, url: string | URL): ScopeCheck {
   const target = typeof url === 'string' ? tryParseUrl(url) : url;
-  const { origin, path, base } = partsOf(state.config.serverUrl);
+  const { origin, path, base } = partsOf(state.serverUrl);
   if (target === undefined || target.origin !== origin) return OTHER_ORIGIN;
   const pathname = target.pathname;
   return pathname === path || path === '/' || pathname.startsWith(base) ? INSIDE : OTHER_PATH;

@@ -6,7 +6,7 @@ import { type OAuthSessionOptions, resolveOptions } from './options.js';
 import { canRenewSilently, isExpiring, renewBeforeUse, runExclusive } from './renewal.js';
 import { beginResourceRequest, type ResourceRequest, type ResourceRequestInit } from './resource-request.js';
 import { revokeQuietly } from './revocation.js';
-import { SessionState } from './state.js';
+import { createSessionState, type SessionState } from './state.js';
 
 /** What the session holds, without the token itself. */
 export interface TokenInfo {
@@ -32,7 +32,7 @@ export class OAuthSession {
 
   constructor(options: OAuthSessionOptions) {
     const config = resolveOptions(options);
-    this.#state = new SessionState(config, grantStrategy(config.grant));
+    this.#state = createSessionState(config, grantStrategy(config.grant));
     this.serverUrl = config.serverUrl;
   }
 
@@ -124,7 +124,7 @@ export class OAuthSession {
     let revoked = false;
     if (binding === undefined) return { revoked };
     state.tokens = undefined;
-    await state.config.stores.tokens.delete(tokenKeyOf(binding));
+    await state.stores.tokens.delete(tokenKeyOf(binding));
     if (
       tokens !== undefined &&
       binding.discovery.authorizationServerMetadata.revocation_endpoint !== undefined
@@ -138,9 +138,8 @@ export class OAuthSession {
       }
     }
     if (options.forgetClient) {
-      if (binding.client.source === 'dynamic')
-        await state.config.stores.clients.delete(binding.discovery.issuer);
-      await state.config.stores.discovery.delete(state.config.serverUrl.href);
+      if (binding.client.source === 'dynamic') await state.stores.clients.delete(binding.discovery.issuer);
+      await state.stores.discovery.delete(state.serverUrl.href);
       state.binding = undefined;
     }
     return { revoked };

@@ -36,41 +36,42 @@ export class StepUpWindow {
   }
 }
 
-export class SessionState {
+/** The resolved options (the grant as its strategy), and what the session learns and holds. */
+export interface SessionState extends Omit<SessionConfig, 'grant' | 'dpop' | 'stepUps'> {
+  readonly grant: GrantStrategy;
   readonly http: HttpContext;
   /** The binding in use, once discovery and client resolution ran (or were loaded from the stores). */
-  binding: Binding | undefined;
+  binding?: Binding | undefined;
   /** A discovery and registration in progress, shared by concurrent first requests. */
-  bindingInFlight: Promise<Binding> | undefined;
+  bindingInFlight?: Promise<Binding> | undefined;
   /** Loading what the stores remember, once. */
-  loaded: Promise<void> | undefined;
+  loaded?: Promise<void> | undefined;
   /** {@link loaded} has settled without an error: requests need not wait for it. */
-  storesLoaded = false;
+  storesLoaded?: boolean;
   /** The current tokens under {@link binding}. */
-  tokens: StoredTokens | undefined;
+  tokens?: StoredTokens | undefined;
   /** Token operations in progress, per token key (single flight). */
-  readonly renewals = new Map<string, Promise<StoredTokens>>();
+  readonly renewals: Map<string, Promise<StoredTokens>>;
   /** The session's DPoP (its key and nonces), when the `dpop` option is set. */
   readonly dpop: DpopSession | undefined;
-  signer: Promise<JwtSigner> | undefined;
+  signer?: Promise<JwtSigner> | undefined;
   readonly stepUps: StepUpWindow;
   /** The `resource_metadata` URL of the latest challenge, for a discovery the application starts. */
-  lastResourceMetadataUrl: string | undefined;
+  lastResourceMetadataUrl?: string | undefined;
+  /** Milliseconds since the epoch, from the `clock` option. */
+  now(): number;
+}
 
-  constructor(
-    readonly config: SessionConfig,
-    readonly grant: GrantStrategy,
-  ) {
-    this.http = createHttpContext(config.httpClient, {
-      logger: config.logger,
-      ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
-      ...(config.maxResponseBytes === undefined ? {} : { maxResponseBytes: config.maxResponseBytes }),
-    });
-    this.stepUps = new StepUpWindow(config.stepUps.max, config.stepUps.windowMs);
-    this.dpop = config.dpop?.start(() => this.now());
-  }
-
-  now(): number {
-    return this.config.clock();
-  }
+export function createSessionState(config: SessionConfig, grant: GrantStrategy): SessionState {
+  const now = () => config.clock();
+  return {
+    ...config,
+    grant,
+    // An absent timeout or size limit is `undefined` there, which means the default.
+    http: createHttpContext(config.httpClient, config as Parameters<typeof createHttpContext>[1]),
+    renewals: new Map(),
+    dpop: config.dpop?.start(now),
+    stepUps: new StepUpWindow(config.stepUps.max, config.stepUps.windowMs),
+    now,
+  };
 }
