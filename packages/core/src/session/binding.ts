@@ -96,13 +96,10 @@ function checkDiscoveryRecord(state: SessionState, value: unknown): DiscoveryRec
     const { issuer, resource, resourceMetadata } = record;
     if (record.serverUrl !== serverUrl.href || !['undefined', 'string'].includes(typeof record.clientId))
       throw 0;
-    const policy = authorizationServerPolicies[issuer];
     // Endpoints the application gave by hand are its own word; everything else is held to the
     // rules fresh discovery applies, private networks included.
     const allowPrivateNetworks =
-      state.allowPrivateNetworks ||
-      policy?.allowPrivateNetworks === true ||
-      record.metadataSource === 'configured';
+      privateNetworksAllowed(state, issuer) || record.metadataSource === 'configured';
     const allowLoopbackHttp = allowsLoopbackHttp(serverUrl) || allowPrivateNetworks;
     // Each URL is no more private than the one it was learned from.
     const checked = (url: unknown, what: string, learnedFrom: URL) => {
@@ -119,7 +116,7 @@ function checkDiscoveryRecord(state: SessionState, value: unknown): DiscoveryRec
       record.authorizationServerMetadata as unknown as Record<string, unknown>,
       {
         expectedIssuer: issuer,
-        allowIssuerMismatch: policy?.allowIssuerMismatch,
+        allowIssuerMismatch: authorizationServerPolicies[issuer]?.allowIssuerMismatch,
         allowLoopbackHttp,
         allowPrivateNetworks,
       },
@@ -159,14 +156,19 @@ function checkClientRecord(state: SessionState, value: unknown, issuer: string):
   }
 }
 
+/** The application's permission for private networks: for the whole session, or for `issuer`. */
+function privateNetworksAllowed(state: SessionState, issuer: string): boolean {
+  return (
+    state.allowPrivateNetworks || state.authorizationServerPolicies[issuer]?.allowPrivateNetworks === true
+  );
+}
+
 function resolveInput(state: SessionState, record: DiscoveryRecord) {
   const { client } = state;
   return {
     issuer: record.issuer,
     metadata: record.authorizationServerMetadata,
-    allowPrivateNetworks:
-      state.allowPrivateNetworks ||
-      state.authorizationServerPolicies[record.issuer]?.allowPrivateNetworks === true,
+    allowPrivateNetworks: privateNetworksAllowed(state, record.issuer),
     // A dynamic registration gets one loopback redirect URI per authorization server.
     client:
       client.redirectUris === undefined
@@ -233,14 +235,14 @@ function noMetadata(origin: string, cause: OAuthClientError): OAuthClientError {
 }
 
 function toRecord(state: SessionState, result: DiscoveryResult): DiscoveryRecord {
+  // `resource`, and the resource metadata and its URL when there was one.
+  const { authorizationServer: server, ...resource } = result;
   return {
     serverUrl: state.serverUrl.href,
-    resource: result.resource,
-    ...(result.resourceMetadataUrl === undefined ? {} : { resourceMetadataUrl: result.resourceMetadataUrl }),
-    ...(result.resourceMetadata === undefined ? {} : { resourceMetadata: result.resourceMetadata }),
-    issuer: result.authorizationServer.issuer,
-    authorizationServerMetadata: result.authorizationServer.metadata,
-    metadataSource: result.authorizationServer.source,
+    ...resource,
+    issuer: server.issuer,
+    authorizationServerMetadata: server.metadata,
+    metadataSource: server.source,
     discoveredAt: state.now(),
   };
 }
