@@ -92,6 +92,13 @@ describe('networkClassOf', () => {
   ] as const)('%s → %s', (host, expected) => {
     expect(classOf(host)).toBe(expected);
   });
+
+  it.each(['[::ffff:127.0.0.1]', '[1:2::3:4:5:6:7:8:9]', '[::g]'])(
+    'an IPv6 host %s in a form no WHATWG URL parser writes is judged loopback (fail closed)',
+    (hostname) => {
+      expect(networkClassOf({ hostname } as URL)).toBe('loopback');
+    },
+  );
 });
 
 describe('isLinkLocalUrl', () => {
