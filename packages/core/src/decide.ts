@@ -1,5 +1,5 @@
 import type { ResourceChallenge } from './challenge.js';
-import { type OAuthClientError, oauthError } from './errors.js';
+import { type OAuthClientError, type OAuthClientErrorOptions, oauthError } from './errors.js';
 import { includesAllScopes, unionScopes } from './scopes.js';
 
 /**
@@ -68,6 +68,14 @@ export interface DecisionInput {
 
 const PASS: Decision = { type: 'pass' };
 
+/** `insufficient_scope` as the server's own 403 said it, with why asking again would not help. */
+export function insufficientScope(
+  message: string,
+  scopes?: OAuthClientErrorOptions['scopes'],
+): OAuthClientError {
+  return oauthError('insufficient_scope', message, { oauthError: 'insufficient_scope', status: 403, scopes });
+}
+
 export function decide(input: DecisionInput): Decision {
   if (input.status !== 401 && input.status !== 403) return PASS;
   const { challenge, held, retries } = input;
@@ -98,20 +106,16 @@ export function decide(input: DecisionInput): Decision {
   if (challenged.length === 0 || includesAllScopes(heldScopes, challenged)) {
     return {
       type: 'fail',
-      error: oauthError(
-        'insufficient_scope',
+      error: insufficientScope(
         'the server requires scopes that were already requested; asking again would not help',
-        { oauthError: 'insufficient_scope', status: 403 },
       ),
     };
   }
   if (input.stepUps.recent >= input.stepUps.max) {
     return {
       type: 'fail',
-      error: oauthError(
-        'insufficient_scope',
+      error: insufficientScope(
         `the server asked for more scopes after ${input.stepUps.max} step-up authorizations in the current window; raise "stepUps" to allow more`,
-        { oauthError: 'insufficient_scope', status: 403 },
       ),
     };
   }

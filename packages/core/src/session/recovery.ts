@@ -2,8 +2,7 @@
  * Carrying out the decisions of `decide()` that need the authorization server: refresh, a new
  * authorization, a step-up, and noticing that the MCP server moved to another authorization server.
  */
-import type { Decision } from '../decide.js';
-import { oauthError } from '../errors.js';
+import { type Decision, insufficientScope } from '../decide.js';
 import { unionScopes } from '../scopes.js';
 import type { StoredTokens } from '../stores.js';
 import { authorizationServerChanged, bind, unbind } from './binding.js';
@@ -85,10 +84,9 @@ async function stepUp(
   // refused again, so the caller hears it now.
   const missing = required.filter((scope) => !next.grantedScopes.includes(scope));
   if (missing.length > 0) {
-    throw oauthError(
-      'insufficient_scope',
+    throw insufficientScope(
       `the authorization server granted fewer scopes than the server requires (missing: ${missing.join(' ')})`,
-      { oauthError: 'insufficient_scope', status: 403, scopes: { required, granted: next.grantedScopes } },
+      { required, granted: next.grantedScopes },
     );
   }
 }

@@ -215,11 +215,11 @@ function shared(
 }
 
 function wrapRefreshError(error: unknown): OAuthClientError {
-  if (isOAuthClientError(error) && (error.code === 'aborted' || error.code === 'refresh_failed'))
-    return error;
+  const known = isOAuthClientError(error) ? error : undefined;
+  if (known?.code === 'aborted' || known?.code === 'refresh_failed') return known;
   return oauthError('refresh_failed', 'refreshing the access token failed', {
-    cause: isOAuthClientError(error) ? error : undefined,
-    oauthError: isOAuthClientError(error) ? error.oauthError : undefined,
-    status: isOAuthClientError(error) ? error.status : undefined,
+    cause: known,
+    oauthError: known?.oauthError,
+    status: known?.status,
   });
 }

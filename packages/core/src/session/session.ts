@@ -121,20 +121,17 @@ export class OAuthSession {
     const state = this.#state;
     await loadFromStores(state);
     const { binding, tokens } = state;
-    let revoked = false;
-    if (binding === undefined) return { revoked };
+    if (binding === undefined) return { revoked: false };
     state.tokens = undefined;
     await state.stores.tokens.delete(tokenKeyOf(binding));
-    if (
-      tokens !== undefined &&
-      binding.discovery.authorizationServerMetadata.revocation_endpoint !== undefined
-    ) {
-      revoked = true;
-      const pairs: Array<[string, 'refresh_token' | 'access_token']> = [];
-      if (tokens.refreshToken !== undefined) pairs.push([tokens.refreshToken, 'refresh_token']);
-      pairs.push([tokens.accessToken, 'access_token']);
-      for (const [token, hint] of pairs) {
-        if (!(await revokeQuietly(state, binding, token, hint, options.signal))) revoked = false;
+    // True when every token held was revoked (there is nothing to revoke without an endpoint).
+    let revoked = tokens !== undefined;
+    for (const [token, hint] of [
+      [tokens?.refreshToken, 'refresh_token'],
+      [tokens?.accessToken, 'access_token'],
+    ] as const) {
+      if (token !== undefined && !(await revokeQuietly(state, binding, token, hint, options.signal))) {
+        revoked = false;
       }
     }
     if (options.forgetClient) {
