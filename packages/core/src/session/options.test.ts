@@ -231,7 +231,7 @@ describe('OAuthSession options', () => {
       stepUps: { max: 0, windowMs: 1 },
       refreshSkewMs: 0,
       stores: {
-        tokens: { ...store, lock: (_key, task) => task() },
+        tokens: { ...store, lock: (_key: string, task: () => Promise<unknown>) => task() },
         pending: { ...store, take: noop },
       } as never,
       selectAuthorizationServer: (servers) => servers[0],
