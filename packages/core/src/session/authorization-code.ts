@@ -7,7 +7,7 @@ import { parseCallback, validateCallback } from '../callback.js';
 import { AuthorizationRequiredError, oauthError } from '../errors.js';
 import type { StoredTokens } from '../stores.js';
 import type { AuthorizationServerMetadata } from '../types.js';
-import { chooseScopes, type GrantStrategy } from './grants.js';
+import type { GrantStrategy } from './grants.js';
 import { redirectTarget, redirectUriForIssuer } from './redirect-uri.js';
 import { requestTokens, resourceParameter } from './renewal.js';
 import { abortable } from './signals.js';
@@ -31,13 +31,8 @@ export const authorizationCodeGrant: GrantStrategy = {
       ? ['authorization_code', 'refresh_token']
       : ['authorization_code'];
   },
-  async obtain(state, binding, request) {
-    const { authorizationUrl, state: stateValue } = await startAuthorization(
-      state,
-      binding,
-      request.scopes ?? chooseScopes(state, binding, request.challengeScopes ?? []),
-      request.signal,
-    );
+  async obtain(state, binding, scopes, signal) {
+    const { authorizationUrl, state: stateValue } = await startAuthorization(state, binding, scopes, signal);
     const handler = state.authorizationHandler;
     if (handler === undefined) {
       throw new AuthorizationRequiredError(
@@ -48,11 +43,8 @@ export const authorizationCodeGrant: GrantStrategy = {
         },
       );
     }
-    const callback = await abortable(
-      handler({ authorizationUrl, state: stateValue, signal: request.signal }),
-      request.signal,
-    );
-    return redeemCallback(state, binding, callback, request.signal);
+    const callback = await abortable(handler({ authorizationUrl, state: stateValue, signal }), signal);
+    return redeemCallback(state, binding, callback, signal);
   },
 };
 

@@ -10,7 +10,7 @@ import { type DeviceSleep, pollDeviceAuthorization } from '../device-poll.js';
 import { invalidOption, oauthError } from '../errors.js';
 import { GRANT_TYPE_DEVICE_CODE } from '../token.js';
 import { clientAuthentication } from './binding.js';
-import { chooseScopes, type GrantStrategy, type ModuleGrant } from './grants.js';
+import type { GrantStrategy, ModuleGrant } from './grants.js';
 import { storeTokens } from './renewal.js';
 import { abortable } from './signals.js';
 
@@ -55,7 +55,7 @@ function deviceCodeStrategy(options: DeviceCodeGrantOptions): GrantStrategy {
         ? [GRANT_TYPE_DEVICE_CODE, 'refresh_token']
         : [GRANT_TYPE_DEVICE_CODE];
     },
-    async obtain(state, binding, request) {
+    async obtain(state, binding, scopes, signal) {
       const metadata = binding.discovery.authorizationServerMetadata;
       const endpoint = metadata.device_authorization_endpoint;
       if (endpoint === undefined) {
@@ -71,7 +71,6 @@ function deviceCodeStrategy(options: DeviceCodeGrantOptions): GrantStrategy {
       if (client === undefined) {
         throw oauthError('invalid_options', 'the device authorization grant needs a client identity');
       }
-      const scopes = request.scopes ?? chooseScopes(state, binding, request.challengeScopes ?? []);
       const authorization = await requestDeviceAuthorization(state.http, {
         endpoint,
         issuer: binding.discovery.issuer,
@@ -79,7 +78,7 @@ function deviceCodeStrategy(options: DeviceCodeGrantOptions): GrantStrategy {
         scopes,
         resource: binding.discovery.resource,
         now: state.now(),
-        signal: request.signal,
+        signal: signal,
       });
       state.logger.debug('session.authorization_started', {
         issuer: binding.discovery.issuer,
@@ -87,9 +86,9 @@ function deviceCodeStrategy(options: DeviceCodeGrantOptions): GrantStrategy {
       });
       await abortable(
         Promise.resolve().then(() =>
-          options.onUserCode({ ...toDeviceUserCode(authorization), scopes, signal: request.signal }),
+          options.onUserCode({ ...toDeviceUserCode(authorization), scopes, signal: signal }),
         ),
-        request.signal,
+        signal,
       );
       const dpopKey = await state.dpop?.keyFor(metadata, state.tokens?.dpopKey);
       const tokens = await pollDeviceAuthorization(state.http, {
@@ -100,7 +99,7 @@ function deviceCodeStrategy(options: DeviceCodeGrantOptions): GrantStrategy {
         resource: binding.discovery.resource,
         requestedScopes: scopes,
         dpop: dpopKey && state.dpop?.proofs(dpopKey),
-        signal: request.signal,
+        signal: signal,
         clock: () => state.now(),
         sleep: options.sleep,
       });

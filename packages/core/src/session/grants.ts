@@ -27,8 +27,13 @@ export interface GrantStrategy {
   readonly interactive: boolean;
   /** The `grant_types` a registration asks for. */
   grantTypes(metadata: AuthorizationServerMetadata): string[];
-  /** Runs the grant under `binding` and stores the tokens. */
-  obtain(state: SessionState, binding: Binding, request: GrantRequest): Promise<StoredTokens>;
+  /** Runs the grant under `binding` for `scopes` and stores the tokens. */
+  obtain(
+    state: SessionState,
+    binding: Binding,
+    scopes: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<StoredTokens>;
   /** A client that needs no registration (a workload presenting only its assertion). */
   anonymousClient?(state: SessionState, record: DiscoveryRecord): ClientInformation | undefined;
 }
@@ -62,33 +67,30 @@ export function chooseScopes(
   });
 }
 
+/** Runs the session's grant under `binding`; scopes are chosen when the request names none. */
+export function obtainGrant(
+  state: SessionState,
+  binding: Binding,
+  request: GrantRequest,
+): Promise<StoredTokens> {
+  const scopes = request.scopes ?? chooseScopes(state, binding, request.challengeScopes ?? []);
+  return state.grant.obtain(state, binding, scopes, request.signal);
+}
+
 const clientCredentialsGrant: GrantStrategy = {
   interactive: false,
   grantTypes: () => ['client_credentials'],
-  obtain(state, binding, request) {
-    const scopes = request.scopes ?? chooseScopes(state, binding, request.challengeScopes ?? []);
-    return requestTokens(
-      state,
-      binding,
-      { type: 'client_credentials', scopes },
-      scopes,
-      undefined,
-      request.signal,
-    );
-  },
+  obtain: (state, binding, scopes, signal) =>
+    requestTokens(state, binding, { type: 'client_credentials', scopes }, scopes, undefined, signal),
 };
 
 function jwtBearerGrant(options: Extract<GrantOptions, { type: 'jwt_bearer' }>): GrantStrategy {
   return {
     interactive: false,
     grantTypes: () => [GRANT_TYPE_JWT_BEARER],
-    async obtain(state, binding, request) {
-      const scopes = request.scopes ?? chooseScopes(state, binding, request.challengeScopes ?? []);
-      const assertion = await options.assertion({
-        issuer: binding.discovery.issuer,
-        resource: binding.discovery.resource,
-        signal: request.signal,
-      });
+    async obtain(state, binding, scopes, signal) {
+      const { issuer, resource } = binding.discovery;
+      const assertion = await options.assertion({ issuer, resource, signal });
       if (typeof assertion !== 'string' || assertion.length === 0) {
         throw oauthError(
           'invalid_options',
@@ -101,7 +103,7 @@ function jwtBearerGrant(options: Extract<GrantOptions, { type: 'jwt_bearer' }>):
         { type: 'jwt_bearer', assertion, scopes },
         scopes,
         undefined,
-        request.signal,
+        signal,
       );
     },
     /**

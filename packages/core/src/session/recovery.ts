@@ -6,6 +6,7 @@ import { type Decision, insufficientScope } from '../decide.js';
 import { unionScopes } from '../scopes.js';
 import type { StoredTokens } from '../stores.js';
 import { authorizationServerChanged, bind, unbind } from './binding.js';
+import { obtainGrant } from './grants.js';
 import { refreshOrRegrant, runExclusive } from './renewal.js';
 import { revokeQuietly } from './revocation.js';
 import type { SessionState } from './state.js';
@@ -29,7 +30,7 @@ export async function recover(
     const binding = await bind(state, resourceMetadataUrl, signal);
     const challengeScopes = decision.type === 'authorize' ? decision.challengeScopes : [];
     await runExclusive(state, binding, { stale: undefined, signal }, (current) =>
-      state.grant.obtain(state, current, { challengeScopes, signal }),
+      obtainGrant(state, current, { challengeScopes, signal }),
     );
     return;
   }
@@ -41,11 +42,11 @@ export async function recover(
       state.logger.warn('session.authorization_server_changed', { from: binding.discovery.issuer });
       await unbind(state);
       const next = await bind(state, resourceMetadataUrl, signal);
-      return state.grant.obtain(state, next, { signal });
+      return obtainGrant(state, next, { signal });
     }
     if (decision.type === 'refresh') return refreshOrRegrant(state, binding, signal);
     const scopes = unionScopes(decision.heldScopes, decision.challengeScopes);
-    return state.grant.obtain(state, binding, {
+    return obtainGrant(state, binding, {
       ...(scopes.length > 0 ? { scopes: unionScopes(state.scopes, scopes) } : {}),
       signal,
     });
@@ -73,7 +74,7 @@ async function stepUp(
         scopes: wanted,
         recent: state.stepUps.recent(state.now()),
       });
-      return state.grant.obtain(state, current, { scopes: wanted, signal });
+      return obtainGrant(state, current, { scopes: wanted, signal });
     },
   );
   // The step-up created a new grant; the old grant's refresh token is no longer needed.

@@ -14,6 +14,7 @@ import type { StoredTokens } from '../stores.js';
 import { requestToken, type TokenGrant } from '../token.js';
 import type { TokenSet } from '../types.js';
 import { clientAuthentication, readTokens, tokenKeyOf } from './binding.js';
+import { obtainGrant } from './grants.js';
 import { abortable, codeOf, isAbort } from './signals.js';
 import type { Binding, SessionState } from './state.js';
 
@@ -102,7 +103,7 @@ export async function refreshOrRegrant(
     }
   }
   try {
-    return await state.grant.obtain(state, binding, { scopes: tokens?.requestedScopes, signal });
+    return await obtainGrant(state, binding, { scopes: tokens?.requestedScopes, signal });
   } catch (error) {
     // A headless process learns why the user is needed again: the refresh token was refused.
     if (rejected !== undefined && error instanceof AuthorizationRequiredError && error.cause === undefined) {

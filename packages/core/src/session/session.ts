@@ -1,7 +1,7 @@
 import type { StoredTokens } from '../stores.js';
 import { type CallbackInput, redeemCallback, startAuthorization } from './authorization-code.js';
 import { bind, loadFromStores, tokenKeyOf } from './binding.js';
-import { chooseScopes, grantStrategy } from './grants.js';
+import { chooseScopes, grantStrategy, obtainGrant } from './grants.js';
 import { type OAuthSessionOptions, resolveOptions } from './options.js';
 import { canRenewSilently, isExpiring, renewBeforeUse, runExclusive } from './renewal.js';
 import { beginResourceRequest, type ResourceRequest, type ResourceRequestInit } from './resource-request.js';
@@ -150,7 +150,7 @@ export class OAuthSession {
     const state = this.#state;
     const binding = await bind(state, state.lastResourceMetadataUrl, signal);
     return runExclusive(state, binding, { stale: state.tokens?.accessToken, signal }, (current) =>
-      state.grant.obtain(state, current, {
+      obtainGrant(state, current, {
         ...(scopes === undefined ? {} : { scopes }),
         signal,
       }),

@@ -1,6 +1,7 @@
 /** The token to put on a request: the held one, renewed first when it is about to expire. */
 import type { StoredTokens } from '../stores.js';
 import { loadFromStores } from './binding.js';
+import { obtainGrant } from './grants.js';
 import { canRenewSilently, isExpiring, renewBeforeUse, runExclusive } from './renewal.js';
 import type { SessionState } from './state.js';
 
@@ -25,7 +26,7 @@ export async function tokensForUse(
     // waits for the server's 401.
     if (state.grant.interactive || binding === undefined) return undefined;
     return runExclusive(state, binding, { stale: undefined, signal }, (current) =>
-      state.grant.obtain(state, current, { signal }),
+      obtainGrant(state, current, { signal }),
     );
   }
   // Without a refresh token the token is used until the server rejects it; the user is brought
