@@ -9,7 +9,7 @@ import { authorizationServerChanged, bind, unbind } from './binding.js';
 import { obtainGrant } from './grants.js';
 import { refreshOrRegrant, runExclusive } from './renewal.js';
 import { revokeQuietly } from './revocation.js';
-import type { SessionState } from './state.js';
+import { recentStepUps, type SessionState } from './state.js';
 
 type Recovery = Extract<Decision, { type: 'refresh' | 'authorize' | 'step_up' }>;
 
@@ -69,10 +69,10 @@ async function stepUp(
     { stale: held?.accessToken, signal },
     (current) => {
       // Counted when it really runs: concurrent 403s share one step-up.
-      state.stepUps.record(state.now());
+      state.stepUpTimes.push(state.now());
       state.logger.debug('session.step_up', {
         scopes: wanted,
-        recent: state.stepUps.recent(state.now()),
+        recent: recentStepUps(state),
       });
       return obtainGrant(state, current, { scopes: wanted, signal });
     },

@@ -14,7 +14,7 @@ import { credentialHeaders } from './credentials.js';
 import { recover } from './recovery.js';
 import { canRenewSilently } from './renewal.js';
 import { scopeCheck } from './scope.js';
-import type { SessionState } from './state.js';
+import { recentStepUps, type SessionState } from './state.js';
 import { readyTokens, tokensForUse } from './tokens.js';
 
 /** What the adapter tells the session about a request it is about to send. */
@@ -234,7 +234,7 @@ export function beginResourceRequest(
           requestedScopes: tokens.requestedScopes,
           grantedScopes: tokens.grantedScopes,
         },
-        stepUps: { recent: state.stepUps.recent(state.now()), max: state.stepUps.max },
+        stepUps: { recent: recentStepUps(state), max: state.stepUps.max },
       });
       logger.debug('session.decision', {
         status,

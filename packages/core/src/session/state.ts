@@ -18,26 +18,15 @@ export interface Binding {
   readonly client: ClientInformation;
 }
 
-/** Interactive step-ups within a sliding window. */
-export class StepUpWindow {
-  readonly #times: number[] = [];
-  constructor(
-    readonly max: number,
-    readonly windowMs: number,
-  ) {}
-
-  recent(now: number): number {
-    while (this.#times.length > 0 && this.#times[0]! <= now - this.windowMs) this.#times.shift();
-    return this.#times.length;
-  }
-
-  record(now: number): void {
-    this.#times.push(now);
-  }
+/** The interactive step-ups of the current window (the `stepUps` option's sliding window). */
+export function recentStepUps(state: SessionState): number {
+  const times = state.stepUpTimes;
+  while (times.length > 0 && times[0]! <= state.now() - state.stepUps.windowMs) times.shift();
+  return times.length;
 }
 
 /** The resolved options (the grant as its strategy), and what the session learns and holds. */
-export interface SessionState extends Omit<SessionConfig, 'grant' | 'dpop' | 'stepUps'> {
+export interface SessionState extends Omit<SessionConfig, 'grant' | 'dpop'> {
   readonly grant: GrantStrategy;
   readonly http: HttpContext;
   /** The binding in use, once discovery and client resolution ran (or were loaded from the stores). */
@@ -55,7 +44,8 @@ export interface SessionState extends Omit<SessionConfig, 'grant' | 'dpop' | 'st
   /** The session's DPoP (its key and nonces), when the `dpop` option is set. */
   readonly dpop: DpopSession | undefined;
   signer?: Promise<JwtSigner> | undefined;
-  readonly stepUps: StepUpWindow;
+  /** When each interactive step-up ran, oldest first. */
+  readonly stepUpTimes: number[];
   /** The `resource_metadata` URL of the latest challenge, for a discovery the application starts. */
   lastResourceMetadataUrl?: string | undefined;
   /** Milliseconds since the epoch, from the `clock` option. */
@@ -71,7 +61,7 @@ export function createSessionState(config: SessionConfig, grant: GrantStrategy):
     http: createHttpContext(config.httpClient, config as Parameters<typeof createHttpContext>[1]),
     renewals: new Map(),
     dpop: config.dpop?.start(now),
-    stepUps: new StepUpWindow(config.stepUps.max, config.stepUps.windowMs),
+    stepUpTimes: [],
     now,
   };
 }
