@@ -13,10 +13,11 @@ import {
 import type { StoredTokens } from '../stores.js';
 import { requestToken, type TokenGrant } from '../token.js';
 import type { TokenSet } from '../types.js';
-import { clientAuthentication, readTokens, tokenKeyOf } from './binding.js';
+import { clientAuthentication, tokenKeyOf } from './binding.js';
 import { obtainGrant } from './grants.js';
 import { abortable, codeOf, isAbort } from './signals.js';
 import type { Binding, SessionState } from './state.js';
+import { readTokens } from './stored-records.js';
 
 /** Within the skew of expiry; the skew never exceeds half the token's lifetime. */
 export function isExpiring(state: SessionState, tokens: TokenSet): boolean {
