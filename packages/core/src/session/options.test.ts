@@ -208,6 +208,27 @@ describe('OAuthSession options', () => {
     expect(thrown).toMatchObject({ name: 'OAuthClientError', code: 'invalid_options', message });
   });
 
+  it('keys that are not options do not reach the session (no injected binding or tokens)', async () => {
+    const tokens = {
+      accessToken: 'INJECTED',
+      tokenType: 'Bearer',
+      grantedScopes: [],
+      requestedScopes: [],
+      issuedAt: 0,
+    };
+    const session = new OAuthSession({
+      ...base,
+      ...({
+        tokens,
+        storesLoaded: true,
+        binding: { discovery: { issuer: 'https://as.example.com' }, client: { clientId: 'x' } },
+      } as object),
+    });
+    const request = await session.beginRequest({ method: 'GET', url: base.serverUrl });
+    expect(request.first.headers).toEqual({});
+    expect(session.getTokenInfo()).toBeUndefined();
+  });
+
   it('accepts every option in its documented form', () => {
     const session = new OAuthSession({
       ...base,

@@ -158,23 +158,27 @@ export interface OAuthSessionOptions {
 }
 
 /** The options with defaults resolved and every value checked. */
-export interface SessionConfig
-  extends Omit<
-    OAuthSessionOptions,
-    'serverUrl' | 'grant' | 'client' | 'scopeFallback' | 'stepUps' | 'stores' | 'logger' | 'clock'
-  > {
+export interface SessionConfig {
   readonly serverUrl: URL;
+  readonly httpClient: OAuthHttpClient;
   readonly grant: GrantOptions;
   readonly client: ClientOptions;
+  readonly clientKey: ClientKey | undefined;
+  readonly authorizationHandler: AuthorizationHandler | undefined;
+  readonly scopes: readonly string[] | undefined;
   readonly authorizationParams: Readonly<Record<string, string>>;
   readonly scopeFallback: NonNullable<OAuthSessionOptions['scopeFallback']>;
   readonly refreshScopes: RefreshScopePolicy;
   readonly stepUps: { readonly max: number; readonly windowMs: number };
   readonly refreshSkewMs: number;
+  readonly dpop: DpopSupport | undefined;
   readonly stores: OAuthStores;
+  readonly selectAuthorizationServer: AuthorizationServerSelector | undefined;
   readonly authorizationServerPolicies: Readonly<Record<string, AuthorizationServerPolicy>>;
   readonly pendingAuthorizationTtlMs: number;
   readonly allowPrivateNetworks: boolean;
+  readonly timeoutMs: number | undefined;
+  readonly maxResponseBytes: number | undefined;
   readonly logger: OAuthLogger;
   readonly clock: () => number;
 }
@@ -297,8 +301,15 @@ export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
     if (name === '' || !isString(value)) invalid('authorizationParams', 'must map names to strings');
   }
 
+  const { httpClient, clientKey, authorizationHandler, scopes, dpop, selectAuthorizationServer } = options;
+  // Named one by one: the session state is built from this object, so nothing else may come along.
   return {
-    ...options,
+    httpClient,
+    clientKey,
+    authorizationHandler,
+    scopes,
+    dpop,
+    selectAuthorizationServer,
     serverUrl: new URL(canonicalResourceUrl(serverUrl!)),
     grant,
     client,
