@@ -133,27 +133,39 @@ export function beginResourceRequest(
     // Outside the protected scope nothing is added, and the library follows redirects itself.
     const follow = first.inside && redirect === 'follow';
     /** The step sent last, whether its URL is in the protected scope, and the token it carried. */
-    let current: SendStep;
-    let inside: boolean;
-    let sentToken: string | undefined;
+    let current: SendStep = {
+      type: 'send',
+      reason: 'initial',
+      url,
+      method,
+      withBody: true,
+      // Inside the scope the session's credentials replace any the caller set; outside, the
+      // caller's own headers go as they are.
+      removeHeaders: first.inside ? CREDENTIAL_HEADER_NAMES : [],
+      headers: first.headers,
+      redirect: follow ? 'manual' : redirect,
+    };
+    let inside = first.inside;
+    let sentToken = first.token;
     let hops = 0;
     /** Retries made so far, by kind (each kind is allowed once). */
     let retries = { authorization: 0, dpopNonce: 0 };
     /** Whether the body has been sent once (a stream cannot be sent again). */
     let bodySent = false;
 
-    /** Makes `step` the current send. */
-    const next = (step: SendStep, credentials: Credentials): SendStep => {
+    /** Makes `step` the current send, with the credentials its URL gets (or `given`). */
+    const next = async (step: Omit<SendStep, 'type' | 'headers'>, given?: Credentials): Promise<SendStep> => {
       if (step.withBody && bodySent && init.replayableBody === false) {
         throw oauthError(
           'request_not_replayable',
           'the request must be sent again, but its body is a stream that was already consumed; send a string, bytes, URLSearchParams, FormData or Blob body instead',
         );
       }
+      const credentials = given ?? (await credentialsFor(state, step.method, step.url, signal));
       sentToken = credentials.token;
       inside = credentials.inside;
-      current = step;
-      return step;
+      current = { type: 'send', ...step, headers: credentials.headers };
+      return current;
     };
 
     const respond = async ({ status, headers, opaqueRedirect }: ResourceResponse): Promise<NextStep> => {
@@ -170,13 +182,7 @@ export function beginResourceRequest(
 
       if (opaqueRedirect === true) {
         return next(
-          {
-            ...sent,
-            reason: 'redirect',
-            headers: {},
-            removeHeaders: CREDENTIAL_HEADER_NAMES,
-            redirect: 'follow',
-          },
+          { ...sent, reason: 'redirect', removeHeaders: CREDENTIAL_HEADER_NAMES, redirect: 'follow' },
           { headers: {}, token: sentToken, inside },
         );
       }
@@ -190,20 +196,14 @@ export function beginResourceRequest(
         });
         if (hop !== undefined) {
           hops++;
-          const credentials = await credentialsFor(state, hop.method, hop.url, signal);
-          return next(
-            {
-              type: 'send',
-              reason: 'redirect',
-              url: hop.url,
-              method: hop.method,
-              withBody: sent.withBody && !hop.dropBody,
-              removeHeaders: [...new Set([...sent.removeHeaders, ...hop.removeHeaders])],
-              headers: credentials.headers,
-              redirect: 'manual',
-            },
-            credentials,
-          );
+          return next({
+            reason: 'redirect',
+            url: hop.url,
+            method: hop.method,
+            withBody: sent.withBody && !hop.dropBody,
+            removeHeaders: [...new Set([...sent.removeHeaders, ...hop.removeHeaders])],
+            redirect: 'manual',
+          });
         }
       }
 
@@ -251,8 +251,7 @@ export function beginResourceRequest(
           if (decision.reason === 'dpop_nonce') {
             retries = { ...retries, dpopNonce: retries.dpopNonce + 1 };
             // The nonce is for the URL that asked for it: send this hop again, not the whole request.
-            const credentials = await credentialsFor(state, sent.method, sent.url, signal);
-            return next({ ...sent, reason: 'retry', headers: credentials.headers }, credentials);
+            return next({ ...sent, reason: 'retry' });
           }
           break;
         default:
@@ -260,38 +259,18 @@ export function beginResourceRequest(
       }
       retries = { ...retries, authorization: retries.authorization + 1 };
       hops = 0;
-      const credentials = await credentialsFor(state, method, url, signal);
-      return next(
-        {
-          type: 'send',
-          reason: 'retry',
-          url,
-          method,
-          withBody: true,
-          removeHeaders: CREDENTIAL_HEADER_NAMES,
-          headers: credentials.headers,
-          redirect: follow ? 'manual' : sent.redirect,
-        },
-        credentials,
-      );
+      return next({
+        reason: 'retry',
+        url,
+        method,
+        withBody: true,
+        removeHeaders: CREDENTIAL_HEADER_NAMES,
+        redirect: follow ? 'manual' : sent.redirect,
+      });
     };
 
     return {
-      first: next(
-        {
-          type: 'send',
-          reason: 'initial',
-          url,
-          method,
-          withBody: true,
-          // Inside the scope the session's credentials replace any the caller set; outside, the
-          // caller's own headers go as they are.
-          removeHeaders: first.inside ? CREDENTIAL_HEADER_NAMES : [],
-          headers: first.headers,
-          redirect: follow ? 'manual' : redirect,
-        },
-        first,
-      ),
+      first: current,
       respond,
     };
   };
