@@ -301,15 +301,14 @@ export function resolveOptions(options: OAuthSessionOptions): SessionConfig {
     if (name === '' || !isString(value)) invalid('authorizationParams', 'must map names to strings');
   }
 
-  const { httpClient, clientKey, authorizationHandler, scopes, dpop, selectAuthorizationServer } = options;
   // Named one by one: the session state is built from this object, so nothing else may come along.
   return {
-    httpClient,
-    clientKey,
-    authorizationHandler,
-    scopes,
-    dpop,
-    selectAuthorizationServer,
+    httpClient: options.httpClient,
+    clientKey: options.clientKey,
+    authorizationHandler: options.authorizationHandler,
+    scopes: options.scopes,
+    dpop: options.dpop,
+    selectAuthorizationServer: options.selectAuthorizationServer,
     serverUrl: new URL(canonicalResourceUrl(serverUrl!)),
     grant,
     client,
