@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { dpop } from '../dpop.js';
 import type { OAuthLogger } from '../logger.js';
@@ -55,6 +56,22 @@ async function authorized(serverOptions = {}, options: Partial<OAuthSessionOptio
   expect(context.session.getTokenInfo()).toBeDefined();
   return context;
 }
+
+describe('ResourceRequest: what it shows', () => {
+  it('inspecting or serialising a request shows no credential (libraries keep it in their options)', async () => {
+    const { server, session } = await authorized();
+    const request = await session.beginRequest({ method: 'POST', url: server.resourceUrl });
+    const token = request.first.headers.authorization?.replace('Bearer ', '');
+    expect(token).toMatch(/\S{8,}/);
+    for (const shown of [
+      inspect(request, { depth: 5, showHidden: true }),
+      JSON.stringify(request),
+      JSON.stringify({ ...request }),
+    ]) {
+      expect(shown).not.toContain(token);
+    }
+  });
+});
 
 describe('ResourceRequest: redirects', () => {
   it.each([302, 307])(

@@ -112,6 +112,25 @@ function credentialsFor(
   }));
 }
 
+/**
+ * What the adapter holds. The first send (with its credentials) is in a private field: a library
+ * that keeps this object in its own options (got's `context`) prints none of it, in `util.inspect`
+ * (even with `showHidden`) or `JSON.stringify`.
+ */
+class HeldRequest implements ResourceRequest {
+  readonly #first: SendStep;
+  constructor(
+    first: SendStep,
+    readonly respond: ResourceRequest['respond'],
+  ) {
+    this.#first = first;
+  }
+
+  get first(): SendStep {
+    return this.#first;
+  }
+}
+
 /** Starts a request: the first send, and the object that plans the rest. */
 export function beginResourceRequest(
   state: SessionState,
@@ -269,10 +288,7 @@ export function beginResourceRequest(
       });
     };
 
-    return {
-      first: current,
-      respond,
-    };
+    return new HeldRequest(current, respond);
   };
   return credentials instanceof Promise ? credentials.then(start) : Promise.resolve(start(credentials));
 }
