@@ -19,7 +19,7 @@ export interface CallSignals {
  */
 export function authorizedFetch(
   session: OAuthSession,
-  fetch: KyFetch,
+  fetch: KyFetch | undefined,
   timeout: number | false,
   signals: CallSignals = {},
 ): KyFetch {
@@ -27,23 +27,27 @@ export function authorizedFetch(
     const { method, url, redirect } = request;
     const resource = await session.beginRequest({ method, url, redirect, signal });
     // Read once, so that the retry and the redirect hops can send it again whatever it was.
-    const body = request.body === null ? null : await request.arrayBuffer();
+    const body = await readBody(request.body);
+    const callerHeaders = Object.fromEntries(request.headers); // lower-case names, as `Headers` iterate
     const { cache, credentials, integrity, keepalive, mode, referrer, referrerPolicy } = request;
     const options = { cache, credentials, integrity, keepalive, mode, referrer, referrerPolicy };
     for (let step: SendStep = resource.first; ; ) {
-      const headers = new Headers(request.headers);
-      for (const name of step.removeHeaders) headers.delete(name);
-      for (const [name, value] of Object.entries(step.headers)) headers.set(name, value);
+      const headers = { ...callerHeaders };
+      for (const name of step.removeHeaders) delete headers[name];
+      Object.assign(headers, step.headers);
       const payload = step.withBody ? body : null;
       const init = { ...options, method: step.method, headers, redirect: step.redirect, body: payload };
       // The signal goes in the options too: undici's `fetch` follows a `Request`'s own signal only
-      // while that `Request` is alive, and nothing keeps this one alive during the send.
+      // while that `Request` is alive, and nothing keeps this one alive during the send. Without a
+      // `fetch` of the call's own, the global one is given the URL and options: no `Request` to copy.
       const start = (sendSignal: AbortSignal) =>
-        fetch(new Request(step.url, { ...init, signal: sendSignal }), { ...fetchInit, signal: sendSignal });
+        fetch === undefined
+          ? globalThis.fetch(step.url, { ...init, ...fetchInit, signal: sendSignal })
+          : fetch(new Request(step.url, { ...init, signal: sendSignal }), { ...fetchInit, signal: sendSignal });
       const response = await send(start, signal, timeout, request);
-      const answer = { status: response.status, headers: response.headers };
+      const { status, headers: received, type } = response;
       const next = await resource
-        .respond({ ...answer, opaqueRedirect: response.type === 'opaqueredirect' })
+        .respond({ status, headers: received, opaqueRedirect: type === 'opaqueredirect' })
         .catch(async (error: unknown) => {
           await discard(response);
           throw error;
@@ -95,6 +99,19 @@ async function send(start: Start, signal: AbortSignal, timeout: number | false, 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The whole body, its stream left unlocked (as a pipe leaves it), so that ky cancelling it
+ * afterwards is not an error.
+ */
+async function readBody(stream: ReadableStream<Uint8Array> | null): Promise<BodyInit | null> {
+  if (stream === null) return null;
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) chunks.push(chunk.value);
+  reader.releaseLock();
+  return chunks.length === 1 ? chunks[0]! : new Blob(chunks);
 }
 
 async function discard(response: Response): Promise<void> {

@@ -21,9 +21,8 @@ export function withOAuth(instance: KyInstance, session: OAuthSessionInput): Wit
   // ky 2: this call's fetch becomes the authorized one, which takes over ky's per-attempt timeout
   // so that the timeout bounds each send and not the wait for a refresh or for the user.
   const init = (options: Options) => {
-    const fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     const signals = { holder: options.signal ?? undefined };
-    options.fetch = authorizedFetch(oauth, fetch, options.timeout ?? 10_000, signals);
+    options.fetch = authorizedFetch(oauth, options.fetch, options.timeout ?? 10_000, signals);
     options.timeout = false;
   };
 
