@@ -40,10 +40,7 @@ export function redactCredentialHeaders(headers: unknown): void {
 
 /** `text` with every credential header line of a raw HTTP/1 request head replaced. */
 export function redactRawHeaders(text: string): string {
-  return text.replace(
-    /^(authorization|dpop)[ \t]*:[^\r\n]*/gim,
-    (_line, name: string) => `${name}: ${REDACTED}`,
-  );
+  return text.replace(/^(authorization|dpop)[ \t]*:[^\r\n]*/gim, `$1: ${REDACTED}`);
 }
 
 /**

@@ -55,10 +55,7 @@ export function withOAuth(
       const { status, type } = response;
       const next = await request
         .respond({ status, headers: response.headers, opaqueRedirect: type === 'opaqueredirect' })
-        .catch(async (error: unknown) => {
-          await discard(response);
-          throw error;
-        });
+        .catch((error: unknown) => discard(response).then(() => Promise.reject(error)));
       if (next.type === 'done') return response;
       await discard(response);
       step = next;
@@ -68,18 +65,19 @@ export function withOAuth(
 }
 
 /**
- * The caller's headers as a record of lower-case names (no prototype, so any name is plain data);
- * a name given twice gets both values, joined as `Headers` joins them.
+ * The caller's headers as a record of lower-case names (own data properties, so any name is plain
+ * data, `__proto__` included); a name given twice gets both values, joined as `Headers` joins them.
  */
 function snapshot(init: HeadersInit | undefined): Record<string, string> {
-  const headers: Record<string, string> = Object.create(null);
+  const headers = new Map<string, string>();
   // `Headers` of any realm, and arrays, are iterables of pairs; anything else is a record.
   const pairs = init == null ? [] : Symbol.iterator in Object(init) ? init : Object.entries(init);
   for (const [name, value] of pairs as Iterable<[string, string]>) {
     const key = name.toLowerCase();
-    headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+    const prior = headers.get(key);
+    headers.set(key, prior === undefined ? value : `${prior}, ${value}`);
   }
-  return headers;
+  return Object.fromEntries(headers);
 }
 
 async function discard(response: Response): Promise<void> {

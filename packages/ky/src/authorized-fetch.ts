@@ -2,32 +2,26 @@ import type { OAuthSession } from '@mcp-oauth/core';
 import type { SendStep } from '@mcp-oauth/core/adapter';
 import type { KyFetch } from './transport.js';
 
-/** Where a call's abort comes from, when not from its `Request` alone. */
-export interface CallSignals {
-  /** The call's own signal, to use instead of its `Request`'s (ky 1 shows it to hooks). */
-  readonly signal?: AbortSignal | undefined;
-  /** The caller's signal: while the call runs, it keeps the call's `Request` reachable. */
-  readonly holder?: AbortSignal | undefined;
-}
-
 /**
  * A fetch for ky that carries each call out step by step as the session says: credentials, the
  * authorization retry, every redirect hop. ky's `Request` is only read; the credentials go on
  * copies, so no object ky keeps (its `Request`, an `HTTPError`) ever holds them. `timeout` bounds
  * each send as ky bounds each attempt (ky's `TimeoutError`); a wait for a refresh or for the user
- * is not a send, and is bounded by the session and the caller's signal instead.
+ * is not a send, and is bounded by the session and the caller's signal instead. `signals.signal`
+ * is the call's own signal, to use instead of its `Request`'s (ky 1 shows it to hooks);
+ * `signals.holder` the caller's, which keeps the call's `Request` reachable while the call runs.
  */
 export function authorizedFetch(
   session: OAuthSession,
   fetch: KyFetch | undefined,
   timeout: number | false,
-  signals: CallSignals = {},
+  signals: { readonly signal?: AbortSignal | undefined; readonly holder?: AbortSignal | undefined } = {},
 ): KyFetch {
-  const run = async (request: Request, fetchInit: RequestInit | undefined, signal: AbortSignal) => {
+  const run = async (request: Request, fetchInit: RequestInit | undefined, callSignal: AbortSignal) => {
     const { method, url, redirect } = request;
-    const resource = await session.beginRequest({ method, url, redirect, signal });
+    const resource = await session.beginRequest({ method, url, redirect, signal: callSignal });
     // Read once, so that the retry and the redirect hops can send it again whatever it was.
-    const body = await readBody(request.body);
+    const body = request.body === null ? null : await readBody(request.body);
     const callerHeaders = Object.fromEntries(request.headers); // lower-case names, as `Headers` iterate
     const { cache, credentials, integrity, keepalive, mode, referrer, referrerPolicy } = request;
     const options = { cache, credentials, integrity, keepalive, mode, referrer, referrerPolicy };
@@ -40,18 +34,15 @@ export function authorizedFetch(
       // The signal goes in the options too: undici's `fetch` follows a `Request`'s own signal only
       // while that `Request` is alive, and nothing keeps this one alive during the send. Without a
       // `fetch` of the call's own, the global one is given the URL and options: no `Request` to copy.
-      const start = (sendSignal: AbortSignal) =>
+      const start = (signal: AbortSignal) =>
         fetch === undefined
-          ? globalThis.fetch(step.url, { ...init, ...fetchInit, signal: sendSignal })
-          : fetch(new Request(step.url, { ...init, signal: sendSignal }), { ...fetchInit, signal: sendSignal });
-      const response = await send(start, signal, timeout, request);
+          ? globalThis.fetch(step.url, { ...init, ...fetchInit, signal })
+          : fetch(new Request(step.url, { ...init, signal }), { ...fetchInit, signal });
+      const response = await send(start, callSignal, timeout, request);
       const { status, headers: received, type } = response;
       const next = await resource
         .respond({ status, headers: received, opaqueRedirect: type === 'opaqueredirect' })
-        .catch(async (error: unknown) => {
-          await discard(response);
-          throw error;
-        });
+        .catch((error: unknown) => discard(response).then(() => Promise.reject(error)));
       if (next.type === 'done') return response;
       await discard(response);
       step = next;
@@ -84,29 +75,25 @@ async function send(start: Start, signal: AbortSignal, timeout: number | false, 
   if (signal.aborted) attempt.abort(signal.reason);
   else signal.addEventListener('abort', () => attempt.abort(signal.reason), { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      attempt.abort();
-      reject(TIMED_OUT);
-    }, timeout);
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(resolve, timeout, TIMED_OUT);
   });
   try {
-    return await Promise.race([start(attempt.signal), expired]);
-  } catch (error) {
-    if (error !== TIMED_OUT) throw error;
-    const { TimeoutError } = await import('ky');
-    throw new TimeoutError(request);
+    const response = await Promise.race([start(attempt.signal), expired]);
+    if (response !== TIMED_OUT) return response;
   } finally {
     clearTimeout(timer);
   }
+  attempt.abort();
+  const { TimeoutError } = await import('ky');
+  throw new TimeoutError(request);
 }
 
 /**
  * The whole body, its stream left unlocked (as a pipe leaves it), so that ky cancelling it
  * afterwards is not an error.
  */
-async function readBody(stream: ReadableStream<Uint8Array> | null): Promise<BodyInit | null> {
-  if (stream === null) return null;
+async function readBody(stream: ReadableStream<Uint8Array>): Promise<BodyInit> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) chunks.push(chunk.value);
