@@ -9,6 +9,7 @@ import { decide } from '../decide.js';
 import { oauthError } from '../errors.js';
 import { type HeadersInput, readHeader } from '../headers.js';
 import { CREDENTIAL_HEADER_NAMES, planRedirect } from '../redirect-policy.js';
+import type { StoredTokens } from '../stores.js';
 import { redactUrl, tryParseUrl } from '../url.js';
 import { credentialHeaders } from './credentials.js';
 import { recover } from './recovery.js';
@@ -89,6 +90,12 @@ interface Credentials {
 const NO_CREDENTIALS: Credentials = { headers: {}, token: undefined, inside: false };
 
 /**
+ * A ready Bearer token's credentials, built once per token: every request then hands the library
+ * the same header value (adapters only read a step's headers).
+ */
+const bearerCredentials = new WeakMap<StoredTokens, Credentials>();
+
+/**
  * The credentials for a request to `url`: none outside the protected scope or without a token.
  * With a Bearer token that is ready to use, they are known at once (no await on the hot path).
  */
@@ -101,8 +108,13 @@ function credentialsFor(
   if (!scopeCheck(state, url).inside) return NO_CREDENTIALS;
   const ready = readyTokens(state);
   if (ready?.tokenType === 'Bearer') {
-    const token = ready.accessToken;
-    return { headers: { authorization: `Bearer ${token}` }, token, inside: true };
+    let bearer = bearerCredentials.get(ready);
+    if (bearer === undefined) {
+      const token = ready.accessToken;
+      bearer = { headers: { authorization: `Bearer ${token}` }, token, inside: true };
+      bearerCredentials.set(ready, bearer);
+    }
+    return bearer;
   }
   const target = typeof url === 'string' ? url : url.href;
   return tokensForUse(state, signal).then(async (tokens) => ({
