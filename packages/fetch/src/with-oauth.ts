@@ -45,13 +45,10 @@ export function withOAuth(
       const headers = { ...call.headers };
       for (const name of step.removeHeaders) delete headers[name];
       Object.assign(headers, step.headers);
-      const response = await fetchImpl(step.url, {
-        ...call.options,
-        method: step.method,
-        headers,
-        body: step.withBody ? call.body : null,
-        redirect: step.redirect,
-      });
+      const body = step.withBody ? call.body : null;
+      const init = { method: step.method, headers, body, redirect: step.redirect };
+      // `Object.assign` rather than a spread: undici reads the options of such an object faster.
+      const response = await fetchImpl(step.url, Object.assign({}, call.options, init));
       const { status, type } = response;
       const next = await request
         .respond({ status, headers: response.headers, opaqueRedirect: type === 'opaqueredirect' })

@@ -36,7 +36,7 @@ export function authorizedFetch(
       // `fetch` of the call's own, the global one is given the URL and options: no `Request` to copy.
       const start = (signal: AbortSignal) =>
         fetch === undefined
-          ? globalThis.fetch(step.url, { ...init, ...fetchInit, signal })
+          ? globalThis.fetch(step.url, Object.assign({}, init, fetchInit, { signal }))
           : fetch(new Request(step.url, { ...init, signal }), { ...fetchInit, signal });
       const response = await send(start, callSignal, timeout, request);
       const { status, headers: received, type } = response;
