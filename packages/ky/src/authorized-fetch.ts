@@ -93,9 +93,9 @@ async function send(start: Start, signal: AbortSignal, timeout: number | false, 
  * The whole body, its stream left unlocked (as a pipe leaves it), so that ky cancelling it
  * afterwards is not an error.
  */
-async function readBody(stream: ReadableStream<Uint8Array>): Promise<BodyInit> {
+async function readBody(stream: ReadableStream<Uint8Array<ArrayBuffer>>): Promise<BodyInit> {
   const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) chunks.push(chunk.value);
   reader.releaseLock();
   return chunks.length === 1 ? chunks[0]! : new Blob(chunks);
