@@ -82,12 +82,13 @@ const DPOP_NONCE = /^[\x21\x23-\x5B\x5D-\x7E]{1,512}$/;
 
 /** The credential headers for one send, the token they carry, and whether the URL is in scope. */
 interface Credentials {
-  readonly headers: Record<string, string>;
+  /** Shared between requests (frozen): adapters only read a step's headers. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly token: string | undefined;
   readonly inside: boolean;
 }
 
-const NO_CREDENTIALS: Credentials = { headers: {}, token: undefined, inside: false };
+const NO_CREDENTIALS: Credentials = { headers: Object.freeze({}), token: undefined, inside: false };
 
 /**
  * A ready Bearer token's credentials, built once per token: every request then hands the library
@@ -111,7 +112,7 @@ function credentialsFor(
     let bearer = bearerCredentials.get(ready);
     if (bearer === undefined) {
       const token = ready.accessToken;
-      bearer = { headers: { authorization: `Bearer ${token}` }, token, inside: true };
+      bearer = { headers: Object.freeze({ authorization: `Bearer ${token}` }), token, inside: true };
       bearerCredentials.set(ready, bearer);
     }
     return bearer;
