@@ -1,64 +1,19 @@
-import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { type DeviceAuthorization, parseDeviceAuthorizationResponse } from './device.js';
+import type { DeviceAuthorization } from './device.js';
 import {
   type DeviceSleep,
   defaultDeviceSleep,
   pollDeviceAuthorization,
   readDevicePollResponse,
 } from './device-poll.js';
-import { isOAuthClientError, type OAuthClientError } from './errors.js';
-import { createHttpContext, type OAuthHttpResponse } from './http.js';
+import { createHttpContext } from './http.js';
 import type { OAuthLogger } from './logger.js';
+import { authorizationFrom, DEVICE_CODE, ISSUER, issued, NOW, RESOURCE } from './test-utils/device.js';
+import { catchAsync, catchError, expectNoSecret, json } from './test-utils/errors.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
 import { GRANT_TYPE_DEVICE_CODE } from './token.js';
 
-const ISSUER = 'https://as.example.com';
 const TOKEN_ENDPOINT = 'https://as.example.com/token';
-const RESOURCE = 'https://mcp.example.com/mcp';
-const NOW = 1_700_000_000_000;
-const DEVICE_CODE = 'SECRET-device-code';
-
-function json(body: unknown, status = 200): OAuthHttpResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-}
-
-const issued = {
-  device_code: DEVICE_CODE,
-  user_code: 'WDJB-MJHT',
-  verification_uri: 'https://as.example.com/device',
-  verification_uri_complete: 'https://as.example.com/device?user_code=WDJB-MJHT',
-  expires_in: 600,
-};
-
-function authorizationFrom(body: Record<string, unknown>, now = NOW): DeviceAuthorization {
-  return parseDeviceAuthorizationResponse(json(body), { now, issuer: ISSUER });
-}
-
-async function catchAsync(promise: Promise<unknown>): Promise<OAuthClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isOAuthClientError(error), String(error)).toBe(true);
-  return error as OAuthClientError;
-}
-
-function catchError(action: () => unknown): OAuthClientError {
-  try {
-    action();
-  } catch (error) {
-    expect(isOAuthClientError(error)).toBe(true);
-    return error as OAuthClientError;
-  }
-  throw new Error('expected an error');
-}
-
-function expectNoSecret(value: unknown): void {
-  for (const text of [String(value), JSON.stringify(value) ?? '', inspect(value, { depth: 5 })]) {
-    expect(text).not.toContain('SECRET');
-  }
-}
 
 /** A clock that only moves when the flow sleeps, and a record of every wait. */
 function fakeTime(start = NOW) {

@@ -1,8 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from './client-auth.js';
-import { isOAuthClientError, type OAuthClientError } from './errors.js';
 import { createHttpContext } from './http.js';
 import { decodeJwtPayload, jwtSigner } from './jwt.js';
 import {
@@ -12,6 +10,7 @@ import {
   revokeToken,
 } from './revoke.js';
 import { importSigningKey } from './signing-key.js';
+import { catchAsync, expectNoSecret } from './test-utils/errors.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
 
 const ENDPOINT = 'https://as.example.com/oauth/revoke';
@@ -23,21 +22,6 @@ const base: RevocationInput = {
   client: { clientId: 'client-1', method: 'none' },
   now: 1_700_000_000_000,
 };
-
-async function catchAsync(promise: Promise<unknown>): Promise<OAuthClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isOAuthClientError(error)).toBe(true);
-  return error as OAuthClientError;
-}
-
-function expectNoSecret(error: OAuthClientError): void {
-  for (const text of [error.message, String(error), JSON.stringify(error), inspect(error, { depth: 5 })]) {
-    expect(text).not.toContain('SECRET');
-  }
-}
 
 function setup() {
   const http = new FakeHttpClient();

@@ -1,7 +1,6 @@
-import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { isOAuthClientError, type OAuthClientError } from './errors.js';
 import type { OAuthHttpResponse } from './http.js';
+import { catchError, expectNoSecret, json } from './test-utils/errors.js';
 import { TOKEN_TYPE_ID_JAG } from './token.js';
 import {
   MAXIMUM_EXPIRES_IN_SECONDS,
@@ -13,33 +12,12 @@ import type { TokenSet } from './types.js';
 
 const NOW = 1_700_000_000_000;
 
-function json(body: unknown, status = 200, headers: Record<string, string> = {}): OAuthHttpResponse {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
-}
-
 const expectations: TokenResponseExpectations = {
   now: NOW,
   requestedScopes: ['read', 'write'],
   dpop: false,
   grant: 'authorization_code',
 };
-
-function catchError(action: () => unknown): OAuthClientError {
-  try {
-    action();
-  } catch (error) {
-    expect(isOAuthClientError(error)).toBe(true);
-    return error as OAuthClientError;
-  }
-  throw new Error('expected an error');
-}
-
-function expectNoSecret(error: OAuthClientError): void {
-  for (const text of [error.message, String(error), JSON.stringify(error), inspect(error, { depth: 5 })]) {
-    expect(text).not.toContain('SECRET');
-  }
-  if (error.cause !== undefined) expectNoSecret(error.cause);
-}
 
 describe('parseTokenResponse', () => {
   it('reads a full response', () => {

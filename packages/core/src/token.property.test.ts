@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { isOAuthClientError, OAuthClientError } from './errors.js';
+import { describe, it } from 'vitest';
+import { OAuthClientError } from './errors.js';
 import type { OAuthHttpResponse } from './http.js';
+import { check, field, outcomeTally } from './test-utils/property.js';
 import {
   MAXIMUM_EXPIRES_IN_SECONDS,
   parseTokenExchangeResponse,
@@ -11,48 +12,6 @@ import type { TokenSet } from './types.js';
 
 const NOW = 1_700_000_000_000;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
-/** A cheap assertion for hot property bodies (vitest's `expect` costs more than the parsers). */
-function check(condition: boolean, what: string): void {
-  if (!condition) throw new Error(`property violated: ${what}`);
-}
-
-const tally = { accepted: 0, refused: 0 };
-beforeEach(() => {
-  tally.accepted = 0;
-  tally.refused = 0;
-});
-
-/** Both branches were exercised: a property that only ever refuses (or accepts) proves little. */
-function expectBothOutcomes(numRuns: number): void {
-  expect(tally.accepted).toBeGreaterThan(numRuns / 50);
-  expect(tally.refused).toBeGreaterThan(numRuns / 50);
-}
-
-/** Runs `parse`; anything it throws must be an engine error whose message repeats no hostile text. */
-function typedOutcome<T>(parse: () => T): T | OAuthClientError {
-  try {
-    const result = parse();
-    tally.accepted++;
-    return result;
-  } catch (error) {
-    tally.refused++;
-    if (!(error instanceof OAuthClientError) || !isOAuthClientError(error)) throw error;
-    check(!error.message.includes('SECRET'), 'the message repeats hostile text');
-    return error;
-  }
-}
-
-const hostile = fc.oneof(
-  fc.jsonValue({ maxDepth: 2 }),
-  fc.string({ maxLength: 10 }).map((text) => `SECRET${text}`),
-  fc.constantFrom('', null, 0, -1, true, [], {}),
-);
-
-/** A field that is mostly well-formed, sometimes hostile, sometimes absent. */
-function field(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
-  return fc.oneof({ weight: 16, arbitrary: valid }, { weight: 1, arbitrary: hostile });
-}
 
 const secretString = fc.string({ minLength: 1, maxLength: 12 }).map((text) => `SECRET-${text}`);
 const tokenDocument = fc
@@ -133,6 +92,8 @@ const grant = fc.constantFrom(
 function isPresent(value: unknown): boolean {
   return value !== undefined && value !== null;
 }
+
+const { typedOutcome, expectBothOutcomes } = outcomeTally();
 
 describe('parseTokenResponse properties', () => {
   it('returns a validated token set or a typed error, whatever the token endpoint answers', () => {

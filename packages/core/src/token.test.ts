@@ -1,13 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ClientAuthentication } from './client-auth.js';
 import { DpopNonceStore, tokenRequestProofs } from './dpop.js';
 import { base64Decode, utf8Decode } from './encoding.js';
-import { isOAuthClientError, type OAuthClientError } from './errors.js';
 import { createHttpContext } from './http.js';
 import { decodeJwtPayload, jwtSigner } from './jwt.js';
 import { importSigningKey } from './signing-key.js';
+import { catchAsync, expectNoSecret } from './test-utils/errors.js';
 import { FakeHttpClient } from './test-utils/fake-http.js';
 import {
   buildTokenRequest,
@@ -40,22 +39,6 @@ function input(grant: TokenGrant, overrides: Partial<TokenRequestInput> = {}): T
 
 function form(body: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(body));
-}
-
-async function catchAsync(promise: Promise<unknown>): Promise<OAuthClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isOAuthClientError(error)).toBe(true);
-  return error as OAuthClientError;
-}
-
-function expectNoSecret(error: OAuthClientError): void {
-  for (const text of [error.message, String(error), JSON.stringify(error), inspect(error, { depth: 5 })]) {
-    expect(text).not.toContain('SECRET');
-  }
-  if (error.cause !== undefined) expectNoSecret(error.cause);
 }
 
 describe('buildTokenRequest', () => {

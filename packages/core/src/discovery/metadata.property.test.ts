@@ -1,47 +1,15 @@
 import fc from 'fast-check';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { isOAuthClientError, OAuthClientError } from '../errors.js';
+import { describe, it } from 'vitest';
+import { OAuthClientError } from '../errors.js';
 import { parseJsonObject } from '../http.js';
 import { networkClassOf } from '../network.js';
+import { check, outcomeTally } from '../test-utils/property.js';
 import { assertSafeUrl } from '../url.js';
 import { validateAuthorizationServerMetadata } from './authorization-server.js';
 import { validateProtectedResourceMetadata } from './protected-resource.js';
 
 const SERVER_URL = new URL('https://mcp.example.com/mcp');
 const ISSUER = 'https://auth.example.com';
-
-/** A cheap assertion for hot property bodies (vitest's `expect` costs more than the parsers). */
-function check(condition: boolean, what: string): void {
-  if (!condition) throw new Error(`property violated: ${what}`);
-}
-
-/** Parses accepted and refused since the last {@link expectBothOutcomes}. */
-const tally = { accepted: 0, refused: 0 };
-
-/** Both branches were exercised: a property that only ever refuses (or accepts) proves little. */
-function expectBothOutcomes(numRuns: number): void {
-  expect(tally.accepted).toBeGreaterThan(numRuns / 50);
-  expect(tally.refused).toBeGreaterThan(numRuns / 50);
-}
-
-beforeEach(() => {
-  tally.accepted = 0;
-  tally.refused = 0;
-});
-
-/** Runs `parse`; anything it throws must be an engine error whose message repeats no hostile text. */
-function typedOutcome<T>(parse: () => T): T | OAuthClientError {
-  try {
-    const result = parse();
-    tally.accepted++;
-    return result;
-  } catch (error) {
-    tally.refused++;
-    if (!(error instanceof OAuthClientError) || !isOAuthClientError(error)) throw error;
-    check(!error.message.includes('SECRET'), 'the message repeats hostile text');
-    return error;
-  }
-}
 
 const urls = fc.constantFrom(
   'https://mcp.example.com/mcp',
@@ -170,6 +138,8 @@ const AS_URL_FIELDS = [
   'revocation_endpoint',
   'jwks_uri',
 ];
+
+const { typedOutcome, expectBothOutcomes } = outcomeTally();
 
 describe('validateProtectedResourceMetadata properties', () => {
   it('accepts only documents naming this server, with well-typed fields; throws only typed errors', () => {

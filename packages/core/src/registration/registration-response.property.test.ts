@@ -1,55 +1,14 @@
 import fc from 'fast-check';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { isOAuthClientError, OAuthClientError } from '../errors.js';
+import { describe, it } from 'vitest';
+import { OAuthClientError } from '../errors.js';
 import type { OAuthHttpResponse } from '../http.js';
+import { check, field, outcomeTally } from '../test-utils/property.js';
 import { assertSafeUrl } from '../url.js';
 import { parseRegistrationResponse } from './dynamic-registration.js';
 
 const NOW = 1_700_000_000_000;
 const ISSUER = 'https://auth.example.com';
 const METHODS = new Set(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
-
-/** A cheap assertion for hot property bodies (vitest's `expect` costs more than the parser). */
-function check(condition: boolean, what: string): void {
-  if (!condition) throw new Error(`property violated: ${what}`);
-}
-
-const tally = { accepted: 0, refused: 0 };
-beforeEach(() => {
-  tally.accepted = 0;
-  tally.refused = 0;
-});
-
-/** Both branches were exercised: a property that only ever refuses (or accepts) proves little. */
-function expectBothOutcomes(numRuns: number): void {
-  expect(tally.accepted).toBeGreaterThan(numRuns / 50);
-  expect(tally.refused).toBeGreaterThan(numRuns / 50);
-}
-
-/** Runs `parse`; anything it throws must be an engine error whose message repeats no hostile text. */
-function typedOutcome<T>(parse: () => T): T | OAuthClientError {
-  try {
-    const result = parse();
-    tally.accepted++;
-    return result;
-  } catch (error) {
-    tally.refused++;
-    if (!(error instanceof OAuthClientError) || !isOAuthClientError(error)) throw error;
-    check(!error.message.includes('SECRET'), 'the message repeats hostile text');
-    return error;
-  }
-}
-
-const hostile = fc.oneof(
-  fc.jsonValue({ maxDepth: 2 }),
-  fc.string({ maxLength: 10 }).map((text) => `SECRET${text}`),
-  fc.constantFrom('', null, 0, -1, true, [], {}),
-);
-
-/** A field that is mostly well-formed, sometimes hostile, sometimes absent. */
-function field(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
-  return fc.oneof({ weight: 16, arbitrary: valid }, { weight: 1, arbitrary: hostile });
-}
 
 const REDIRECT_URIS = ['http://127.0.0.1:33418/callback', 'https://app.example.com/cb'];
 const method = fc.constantFrom('none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt');
@@ -119,6 +78,8 @@ const registrationResponse: fc.Arbitrary<{ response: OAuthHttpResponse; document
         contentType === undefined ? {} : { 'content-type': contentType };
       return { response: { status, headers, body }, document };
     });
+
+const { typedOutcome, expectBothOutcomes } = outcomeTally();
 
 describe('parseRegistrationResponse properties', () => {
   it('returns a usable client bound to the issuer, or registration_failed', () => {
