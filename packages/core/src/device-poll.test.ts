@@ -6,11 +6,8 @@ import {
   pollDeviceAuthorization,
   readDevicePollResponse,
 } from './device-poll.js';
-import { createHttpContext } from './http.js';
-import type { OAuthLogger } from './logger.js';
-import { authorizationFrom, DEVICE_CODE, ISSUER, issued, NOW, RESOURCE } from './test-utils/device.js';
+import { authorizationFrom, DEVICE_CODE, ISSUER, issued, NOW, RESOURCE, setup } from './test-utils/device.js';
 import { catchAsync, catchError, expectNoSecret, json } from './test-utils/errors.js';
-import { FakeHttpClient } from './test-utils/fake-http.js';
 import { GRANT_TYPE_DEVICE_CODE } from './token.js';
 
 const TOKEN_ENDPOINT = 'https://as.example.com/token';
@@ -25,21 +22,6 @@ function fakeTime(start = NOW) {
     now += ms;
   };
   return { clock: () => now, sleep, waits, advance: (ms: number) => (now += ms) };
-}
-
-function recordingLogger() {
-  const lines: string[] = [];
-  const logger: OAuthLogger = {
-    debug: (event, data) => lines.push(`${event} ${JSON.stringify(data ?? {})}`),
-    warn: (event, data) => lines.push(`${event} ${JSON.stringify(data ?? {})}`),
-  };
-  return { logger, lines };
-}
-
-function setup() {
-  const http = new FakeHttpClient();
-  const { logger, lines } = recordingLogger();
-  return { http, lines, context: createHttpContext(http, { logger }) };
 }
 
 const tokens = {

@@ -5,28 +5,10 @@ import {
   requestDeviceAuthorization,
   toDeviceUserCode,
 } from './device.js';
-import { createHttpContext } from './http.js';
-import type { OAuthLogger } from './logger.js';
-import { authorizationFrom, DEVICE_CODE, ISSUER, issued, NOW, RESOURCE } from './test-utils/device.js';
+import { authorizationFrom, DEVICE_CODE, ISSUER, issued, NOW, RESOURCE, setup } from './test-utils/device.js';
 import { catchAsync, catchError, expectNoSecret, json } from './test-utils/errors.js';
-import { FakeHttpClient } from './test-utils/fake-http.js';
 
 const DEVICE_ENDPOINT = 'https://as.example.com/device/auth';
-
-function recordingLogger() {
-  const lines: string[] = [];
-  const logger: OAuthLogger = {
-    debug: (event, data) => lines.push(`${event} ${JSON.stringify(data ?? {})}`),
-    warn: (event, data) => lines.push(`${event} ${JSON.stringify(data ?? {})}`),
-  };
-  return { logger, lines };
-}
-
-function setup() {
-  const http = new FakeHttpClient();
-  const { logger, lines } = recordingLogger();
-  return { http, lines, context: createHttpContext(http, { logger }) };
-}
 
 describe('the device authorization request (RFC 8628 §3.1)', () => {
   it('sends client_id, scope and resource as a form POST and reads the response', async () => {

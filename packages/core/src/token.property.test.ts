@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { OAuthClientError } from './errors.js';
-import type { OAuthHttpResponse } from './http.js';
-import { check, field, outcomeTally } from './test-utils/property.js';
+import { check, field, outcomeTally, responsesOf } from './test-utils/property.js';
 import {
   MAXIMUM_EXPIRES_IN_SECONDS,
   parseTokenExchangeResponse,
@@ -37,35 +36,17 @@ const tokenDocument = fc
   )
   .map((document) => JSON.parse(JSON.stringify(document)) as Record<string, unknown>);
 
-const response: fc.Arbitrary<{ response: OAuthHttpResponse; document: Record<string, unknown> }> = fc
-  .tuple(
-    tokenDocument,
-    fc.oneof(
-      { weight: 8, arbitrary: fc.constant(200) },
-      { weight: 2, arbitrary: fc.constantFrom(201, 204, 302, 400, 401, 500, 503) },
-    ),
-    fc.oneof(
-      { weight: 8, arbitrary: fc.constantFrom('application/json', 'application/json;charset=UTF-8') },
-      { weight: 1, arbitrary: fc.constantFrom(undefined, 'text/html', 'application/x-www-form-urlencoded') },
-    ),
-    fc.oneof(
-      { weight: 9, arbitrary: fc.constant('json') },
-      { weight: 1, arbitrary: fc.constantFrom('truncated', 'array', 'garbage') },
-    ),
-  )
-  .map(([document, status, contentType, shape]) => {
-    const text = JSON.stringify(document);
-    const body =
-      shape === 'truncated'
-        ? text.slice(0, Math.max(0, text.length - 3))
-        : shape === 'array'
-          ? `[${text}]`
-          : shape === 'garbage'
-            ? `<html>${text}</html>`
-            : text;
-    const headers: Record<string, string> = contentType === undefined ? {} : { 'content-type': contentType };
-    return { response: { status, headers, body }, document };
-  });
+const response = responsesOf(
+  tokenDocument,
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constant(200) },
+    { weight: 2, arbitrary: fc.constantFrom(201, 204, 302, 400, 401, 500, 503) },
+  ),
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom('application/json', 'application/json;charset=UTF-8') },
+    { weight: 1, arbitrary: fc.constantFrom(undefined, 'text/html', 'application/x-www-form-urlencoded') },
+  ),
+);
 
 const scopes = fc.array(fc.constantFrom('mcp', 'read', 'write'), { maxLength: 3 });
 const previous: fc.Arbitrary<TokenSet | undefined> = fc.option(

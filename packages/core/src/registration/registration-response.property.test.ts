@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { OAuthClientError } from '../errors.js';
-import type { OAuthHttpResponse } from '../http.js';
-import { check, field, outcomeTally } from '../test-utils/property.js';
+import { check, field, outcomeTally, responsesOf } from '../test-utils/property.js';
 import { assertSafeUrl } from '../url.js';
 import { parseRegistrationResponse } from './dynamic-registration.js';
 
@@ -47,37 +46,17 @@ const registrationDocument = fc
   )
   .map((document) => JSON.parse(JSON.stringify(document)) as Record<string, unknown>);
 
-const registrationResponse: fc.Arbitrary<{ response: OAuthHttpResponse; document: Record<string, unknown> }> =
-  fc
-    .tuple(
-      registrationDocument,
-      fc.oneof(
-        { weight: 8, arbitrary: fc.constantFrom(201, 200) },
-        { weight: 2, arbitrary: fc.constantFrom(202, 204, 302, 400, 401, 500) },
-      ),
-      fc.oneof(
-        { weight: 8, arbitrary: fc.constant('application/json') },
-        { weight: 1, arbitrary: fc.constantFrom(undefined, 'text/html') },
-      ),
-      fc.oneof(
-        { weight: 9, arbitrary: fc.constant('json') },
-        { weight: 1, arbitrary: fc.constantFrom('truncated', 'array', 'garbage') },
-      ),
-    )
-    .map(([document, status, contentType, shape]) => {
-      const text = JSON.stringify(document);
-      const body =
-        shape === 'truncated'
-          ? text.slice(0, Math.max(0, text.length - 3))
-          : shape === 'array'
-            ? `[${text}]`
-            : shape === 'garbage'
-              ? `<html>${text}</html>`
-              : text;
-      const headers: Record<string, string> =
-        contentType === undefined ? {} : { 'content-type': contentType };
-      return { response: { status, headers, body }, document };
-    });
+const registrationResponse = responsesOf(
+  registrationDocument,
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(201, 200) },
+    { weight: 2, arbitrary: fc.constantFrom(202, 204, 302, 400, 401, 500) },
+  ),
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constant('application/json') },
+    { weight: 1, arbitrary: fc.constantFrom(undefined, 'text/html') },
+  ),
+);
 
 const { typedOutcome, expectBothOutcomes } = outcomeTally();
 

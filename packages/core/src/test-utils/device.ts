@@ -1,6 +1,9 @@
 /** The device authorization (RFC 8628) the device tests start from. */
 import { type DeviceAuthorization, parseDeviceAuthorizationResponse } from '../device.js';
+import { createHttpContext } from '../http.js';
+import type { OAuthLogger } from '../logger.js';
 import { json } from './errors.js';
+import { FakeHttpClient } from './fake-http.js';
 
 export const ISSUER = 'https://as.example.com';
 export const RESOURCE = 'https://mcp.example.com/mcp';
@@ -18,4 +21,13 @@ export const issued = {
 
 export function authorizationFrom(body: Record<string, unknown>, now = NOW): DeviceAuthorization {
   return parseDeviceAuthorizationResponse(json(body), { now, issuer: ISSUER });
+}
+
+/** A fake HTTP client and a context over it whose logger records each line as `event {data}`. */
+export function setup() {
+  const http = new FakeHttpClient();
+  const lines: string[] = [];
+  const record = (event: string, data?: object) => lines.push(`${event} ${JSON.stringify(data ?? {})}`);
+  const logger: OAuthLogger = { debug: record, warn: record };
+  return { http, lines, context: createHttpContext(http, { logger }) };
 }

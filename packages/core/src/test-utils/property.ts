@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { beforeEach, expect } from 'vitest';
 import { isOAuthClientError, OAuthClientError } from '../errors.js';
+import type { OAuthHttpResponse } from '../http.js';
 
 /** A cheap assertion for hot property bodies (vitest's `expect` costs more than the parsers). */
 export function check(condition: boolean, what: string): void {
@@ -52,4 +53,32 @@ export function outcomeTally() {
       expect(tally.refused).toBeGreaterThan(numRuns / 50);
     },
   };
+}
+
+/**
+ * Responses carrying `document`: with `status` and `contentType` as drawn, and a body that is
+ * mostly the document's JSON, sometimes truncated, wrapped in an array or in HTML.
+ */
+export function responsesOf(
+  document: fc.Arbitrary<Record<string, unknown>>,
+  status: fc.Arbitrary<number>,
+  contentType: fc.Arbitrary<string | undefined>,
+): fc.Arbitrary<{ response: OAuthHttpResponse; document: Record<string, unknown> }> {
+  const shape = fc.oneof(
+    { weight: 9, arbitrary: fc.constant('json') },
+    { weight: 1, arbitrary: fc.constantFrom('truncated', 'array', 'garbage') },
+  );
+  return fc.tuple(document, status, contentType, shape).map(([document, status, contentType, shape]) => {
+    const text = JSON.stringify(document);
+    const body =
+      shape === 'truncated'
+        ? text.slice(0, Math.max(0, text.length - 3))
+        : shape === 'array'
+          ? `[${text}]`
+          : shape === 'garbage'
+            ? `<html>${text}</html>`
+            : text;
+    const headers: Record<string, string> = contentType === undefined ? {} : { 'content-type': contentType };
+    return { response: { status, headers, body }, document };
+  });
 }
