@@ -1,5 +1,5 @@
-import type { OAuthSessionInput, SendStep, WithOAuthSession } from '@mcp-oauth/core/adapter';
-import { attachSession, sessionFromInput } from '@mcp-oauth/core/adapter';
+import type { OAuthSessionInput, WithOAuthSession } from '@mcp-oauth/core/adapter';
+import { attachSession, carryOut, sessionFromInput } from '@mcp-oauth/core/adapter';
 import { createFetchHttpClient } from './http-client.js';
 
 /** One call of the wrapped fetch, taken apart so that the session's steps can send it again. */
@@ -40,23 +40,20 @@ export function withOAuth(
       redirect: call.redirect,
       replayableBody: !call.stream,
     });
-    for (let step: SendStep = request.first; ; ) {
-      // A plain record, as a caller would write it: fetch reads it into its own `Headers` once.
-      const headers = { ...call.headers };
-      for (const name of step.removeHeaders) delete headers[name];
-      Object.assign(headers, step.headers);
-      const body = step.withBody ? call.body : null;
-      const init = { method: step.method, headers, body, redirect: step.redirect };
-      // `Object.assign` rather than a spread: undici reads the options of such an object faster.
-      const response = await fetchImpl(step.url, Object.assign({}, call.options, init));
-      const { status, type } = response;
-      const next = await request
-        .respond({ status, headers: response.headers, opaqueRedirect: type === 'opaqueredirect' })
-        .catch((error: unknown) => discard(response).then(() => Promise.reject(error)));
-      if (next.type === 'done') return response;
-      await discard(response);
-      step = next;
-    }
+    return carryOut(request, {
+      send(step) {
+        // A plain record, as a caller would write it: fetch reads it into its own `Headers` once.
+        const headers = { ...call.headers };
+        for (const name of step.removeHeaders) delete headers[name];
+        Object.assign(headers, step.headers);
+        const body = step.withBody ? call.body : null;
+        const init = { method: step.method, headers, body, redirect: step.redirect };
+        // `Object.assign` rather than a spread: undici reads the options of such an object faster.
+        return fetchImpl(step.url, Object.assign({}, call.options, init));
+      },
+      read: ({ status, headers, type }) => ({ status, headers, opaqueRedirect: type === 'opaqueredirect' }),
+      discard,
+    });
   };
   return attachSession(wrapped, oauth);
 }

@@ -1,5 +1,5 @@
 import type { OAuthSession } from '@mcp-oauth/core';
-import type { SendStep } from '@mcp-oauth/core/adapter';
+import { carryOut } from '@mcp-oauth/core/adapter';
 import type { KyFetch } from './transport.js';
 
 /**
@@ -25,28 +25,25 @@ export function authorizedFetch(
     const callerHeaders = Object.fromEntries(request.headers); // lower-case names, as `Headers` iterate
     const { cache, credentials, integrity, keepalive, mode, referrer, referrerPolicy } = request;
     const options = { cache, credentials, integrity, keepalive, mode, referrer, referrerPolicy };
-    for (let step: SendStep = resource.first; ; ) {
-      const headers = { ...callerHeaders };
-      for (const name of step.removeHeaders) delete headers[name];
-      Object.assign(headers, step.headers);
-      const payload = step.withBody ? body : null;
-      const init = { ...options, method: step.method, headers, redirect: step.redirect, body: payload };
-      // The signal goes in the options too: undici's `fetch` follows a `Request`'s own signal only
-      // while that `Request` is alive, and nothing keeps this one alive during the send. Without a
-      // `fetch` of the call's own, the global one is given the URL and options: no `Request` to copy.
-      const start = (signal: AbortSignal) =>
-        fetch === undefined
-          ? globalThis.fetch(step.url, Object.assign({}, init, fetchInit, { signal }))
-          : fetch(new Request(step.url, { ...init, signal }), { ...fetchInit, signal });
-      const response = await send(start, callSignal, timeout, request);
-      const { status, headers: received, type } = response;
-      const next = await resource
-        .respond({ status, headers: received, opaqueRedirect: type === 'opaqueredirect' })
-        .catch((error: unknown) => discard(response).then(() => Promise.reject(error)));
-      if (next.type === 'done') return response;
-      await discard(response);
-      step = next;
-    }
+    return carryOut(resource, {
+      send(step) {
+        const headers = { ...callerHeaders };
+        for (const name of step.removeHeaders) delete headers[name];
+        Object.assign(headers, step.headers);
+        const payload = step.withBody ? body : null;
+        const init = { ...options, method: step.method, headers, redirect: step.redirect, body: payload };
+        // The signal goes in the options too: undici's `fetch` follows a `Request`'s own signal only
+        // while that `Request` is alive, and nothing keeps this one alive during the send. Without a
+        // `fetch` of the call's own, the global one is given the URL and options: no `Request` to copy.
+        const start = (signal: AbortSignal) =>
+          fetch === undefined
+            ? globalThis.fetch(step.url, Object.assign({}, init, fetchInit, { signal }))
+            : fetch(new Request(step.url, { ...init, signal }), { ...fetchInit, signal });
+        return send(start, callSignal, timeout, request);
+      },
+      read: ({ status, headers, type }) => ({ status, headers, opaqueRedirect: type === 'opaqueredirect' }),
+      discard,
+    });
   };
   return (input, fetchInit) => {
     const request = input as Request; // ky always calls its fetch with a `Request`
