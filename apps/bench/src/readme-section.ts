@@ -156,6 +156,8 @@ export function renderBenchmarkSection(results: Results): string {
   }
   const bundle = results.bundle;
   if (bundle?.commonPaths !== undefined) {
+    // The target of run.ts (10 KB); NaN (an entry not bundled) is not within it.
+    const withinTarget = (entry: { gzipBytes: number }) => entry.gzipBytes <= 10 * 1024;
     const size = (entry: { gzipBytes: number; error?: string }) =>
       entry.error === undefined ? kb(entry.gzipBytes) : 'not bundled';
     lines.push(
@@ -165,14 +167,14 @@ export function renderBenchmarkSection(results: Results): string {
     );
     lines.push('| common path | min+gzip | target met |', '| --- | --- | --- |');
     for (const entry of bundle.commonPaths) {
-      lines.push(`| ${entry.name} | ${size(entry)} | ${entry.gzipBytes <= 10 * 1024 ? 'yes' : 'no'} |`);
+      lines.push(`| ${entry.name} | ${size(entry)} | ${withinTarget(entry) ? 'yes' : 'no'} |`);
     }
     lines.push('', '| entry point (everything it exports) | min+gzip |', '| --- | --- |');
     for (const entry of [...(bundle.coreEntries ?? []), ...(bundle.sdk ?? [])]) {
       lines.push(`| \`${entry.name}\` | ${size(entry)} |`);
     }
     lines.push('');
-    if (bundle.commonPaths.some((entry) => !(entry.gzipBytes <= 10 * 1024))) {
+    if (!bundle.commonPaths.every(withinTarget)) {
       lines.push(
         'Why the common path is over its target: it holds every check a first connection can need —',
         "discovery in the specification's order with issuer, PKCE and private-network checks, the three",
