@@ -160,6 +160,29 @@ describe('withOAuth: inputs', () => {
     for (const headers of sent) expect(headers.authorization).toBe(bearer(server));
   });
 
+  it('hands the wrapped fetch headers named like object properties as plain data', async () => {
+    const { server, session } = await authorized();
+    const seen: Array<Record<string, string>> = [];
+    const spy: typeof fetch = (input, init) => {
+      seen.push(init?.headers as Record<string, string>);
+      return fetch(input, init);
+    };
+    // A computed key makes `__proto__` an own property, as a header parser would.
+    const headers = { ['__proto__']: 'proto', constructor: 'ctor', 'x-plain': 'plain' };
+    await withOAuth(spy, session)(server.url('/mcp/names'), { headers });
+    expect(Object.getPrototypeOf(seen[0])).toBe(Object.prototype);
+    expect(Object.entries(seen[0]!)).toEqual([
+      ['__proto__', 'proto'],
+      ['constructor', 'ctor'],
+      ['x-plain', 'plain'],
+      ['authorization', bearer(server)],
+    ]);
+    expect(server.requestsTo('/mcp/names')[0]!.headers).toMatchObject({
+      constructor: 'ctor',
+      'x-plain': 'plain',
+    });
+  });
+
   it("never changes the caller's init, headers or Request", async () => {
     const { server, authorizedFetch } = await setup();
     const headers = new Headers({ 'x-a': '1' });

@@ -1,4 +1,4 @@
-import type { OAuthSessionInput, WithOAuthSession } from '@mcp-oauth/core/adapter';
+import type { OAuthSessionInput, SendStep, WithOAuthSession } from '@mcp-oauth/core/adapter';
 import { attachSession, carryOut, sessionFromInput } from '@mcp-oauth/core/adapter';
 import { createFetchHttpClient } from './http-client.js';
 
@@ -42,12 +42,8 @@ export function withOAuth(
     });
     return carryOut(request, {
       send(step) {
-        // A plain record, as a caller would write it: fetch reads it into its own `Headers` once.
-        const headers = { ...call.headers };
-        for (const name of step.removeHeaders) delete headers[name];
-        Object.assign(headers, step.headers);
         const body = step.withBody ? call.body : null;
-        const init = { method: step.method, headers, body, redirect: step.redirect };
+        const init = { method: step.method, headers: stepHeaders(call, step), body, redirect: step.redirect };
         // `Object.assign` rather than a spread: undici reads the options of such an object faster.
         return fetchImpl(step.url, Object.assign({}, call.options, init));
       },
@@ -59,19 +55,35 @@ export function withOAuth(
 }
 
 /**
- * The caller's headers as a record of lower-case names (own data properties, so any name is plain
+ * The caller's headers as a record of lower-case names, with no prototype (so any name is plain
  * data, `__proto__` included); a name given twice gets both values, joined as `Headers` joins them.
  */
 function snapshot(init: HeadersInit | undefined): Record<string, string> {
-  const headers = new Map<string, string>();
+  const headers: Record<string, string> = Object.create(null);
   // `Headers` of any realm, and arrays, are iterables of pairs; anything else is a record.
   const pairs = init == null ? [] : Symbol.iterator in Object(init) ? init : Object.entries(init);
   for (const [name, value] of pairs as Iterable<[string, string]>) {
     const key = name.toLowerCase();
-    const prior = headers.get(key);
-    headers.set(key, prior === undefined ? value : `${prior}, ${value}`);
+    const prior = headers[key];
+    headers[key] = prior === undefined ? value : `${prior}, ${value}`;
   }
-  return Object.fromEntries(headers);
+  return headers;
+}
+
+/**
+ * The headers of one send, built in one pass: the caller's, less the step's removals, plus the
+ * step's own. A plain record, as a caller would write it: fetch reads it into its `Headers` once.
+ */
+function stepHeaders(call: Call, step: SendStep): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name in call.headers) {
+    if (step.removeHeaders.includes(name)) continue;
+    // An own data property even for `__proto__`, which an assignment would take as the prototype.
+    if (name === '__proto__')
+      Object.defineProperty(headers, name, { value: call.headers[name], enumerable: true, writable: true });
+    else headers[name] = call.headers[name]!;
+  }
+  return Object.assign(headers, step.headers);
 }
 
 async function discard(response: Response): Promise<void> {

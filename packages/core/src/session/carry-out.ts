@@ -3,7 +3,7 @@
  * session planned, report the response, and send the next step until the session is done. Only
  * the I/O is the adapter's; which step comes next is the session's.
  */
-import type { ResourceRequest, ResourceResponse, SendStep } from './resource-request.js';
+import type { NextStep, ResourceRequest, ResourceResponse, SendStep } from './resource-request.js';
 
 /** How an adapter sends one step and reads its library's response. */
 export interface StepTransport<R> {
@@ -22,9 +22,13 @@ export interface StepTransport<R> {
 export async function carryOut<R>(request: ResourceRequest, transport: StepTransport<R>): Promise<R> {
   for (let step: SendStep = request.first; ; ) {
     const response = await transport.send(step);
-    const next = await request
-      .respond(transport.read(response))
-      .catch((error: unknown) => transport.discard(response).then(() => Promise.reject(error)));
+    let next: NextStep;
+    try {
+      next = await request.respond(transport.read(response));
+    } catch (error) {
+      await transport.discard(response);
+      throw error;
+    }
     if (next.type === 'done') return response;
     await transport.discard(response);
     step = next;
