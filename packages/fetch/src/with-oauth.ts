@@ -1,5 +1,5 @@
-import type { OAuthSessionInput, SendStep, WithOAuthSession } from '@mcp-oauth/core/adapter';
-import { attachSession, carryOut, sessionFromInput } from '@mcp-oauth/core/adapter';
+import type { OAuthSessionInput, WithOAuthSession } from '@mcp-oauth/core/adapter';
+import { attachSession, carryOut, sessionFromInput, stepHeaders } from '@mcp-oauth/core/adapter';
 import { createFetchHttpClient } from './http-client.js';
 
 /** One call of the wrapped fetch, taken apart so that the session's steps can send it again. */
@@ -43,7 +43,12 @@ export function withOAuth(
     return carryOut(request, {
       send(step) {
         const body = step.withBody ? call.body : null;
-        const init = { method: step.method, headers: stepHeaders(call, step), body, redirect: step.redirect };
+        const init = {
+          method: step.method,
+          headers: stepHeaders(call.headers, step),
+          body,
+          redirect: step.redirect,
+        };
         // `Object.assign` rather than a spread: undici reads the options of such an object faster.
         return fetchImpl(step.url, Object.assign({}, call.options, init));
       },
@@ -68,22 +73,6 @@ function snapshot(init: HeadersInit | undefined): Record<string, string> {
     headers[key] = prior === undefined ? value : `${prior}, ${value}`;
   }
   return headers;
-}
-
-/**
- * The headers of one send, built in one pass: the caller's, less the step's removals, plus the
- * step's own. A plain record, as a caller would write it: fetch reads it into its `Headers` once.
- */
-function stepHeaders(call: Call, step: SendStep): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name in call.headers) {
-    if (step.removeHeaders.includes(name)) continue;
-    // An own data property even for `__proto__`, which an assignment would take as the prototype.
-    if (name === '__proto__')
-      Object.defineProperty(headers, name, { value: call.headers[name], enumerable: true, writable: true });
-    else headers[name] = call.headers[name]!;
-  }
-  return Object.assign(headers, step.headers);
 }
 
 async function discard(response: Response): Promise<void> {

@@ -1,5 +1,5 @@
 import type { OAuthSession } from '@mcp-oauth/core';
-import { carryOut } from '@mcp-oauth/core/adapter';
+import { carryOut, stepHeaders } from '@mcp-oauth/core/adapter';
 import type { KyFetch } from './transport.js';
 
 /**
@@ -27,9 +27,7 @@ export function authorizedFetch(
     const options = { cache, credentials, integrity, keepalive, mode, referrer, referrerPolicy };
     return carryOut(resource, {
       send(step) {
-        const headers = { ...callerHeaders };
-        for (const name of step.removeHeaders) delete headers[name];
-        Object.assign(headers, step.headers);
+        const headers = stepHeaders(callerHeaders, step);
         const payload = step.withBody ? body : null;
         const init = { ...options, method: step.method, headers, redirect: step.redirect, body: payload };
         // The signal goes in the options too: undici's `fetch` follows a `Request`'s own signal only

@@ -20,7 +20,7 @@ export {
   redactSentRequest,
 } from '../redaction.js';
 export { CREDENTIAL_HEADER_NAMES, MAX_REDIRECTS } from '../redirect-policy.js';
-export { carryOut, type StepTransport } from '../session/carry-out.js';
+export { carryOut, type StepTransport, stepHeaders } from '../session/carry-out.js';
 export {
   attachSession,
   type OAuthSessionInput,

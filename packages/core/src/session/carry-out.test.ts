@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { carryOut } from './carry-out.js';
+import { carryOut, stepHeaders } from './carry-out.js';
 import type { NextStep, ResourceRequest, SendStep } from './resource-request.js';
 
 const step = (url: string): SendStep => ({
@@ -63,5 +63,33 @@ describe('carryOut', () => {
     const io = transport();
     await expect(carryOut(request, io)).rejects.toBe(failure);
     expect(io.discarded).toEqual([401]);
+  });
+});
+
+describe('stepHeaders', () => {
+  const send = (removeHeaders: string[], headers: Record<string, string>): SendStep => ({
+    ...step('https://mcp.example.com/'),
+    removeHeaders,
+    headers,
+  });
+
+  it("starts from the caller's headers, removes the step's removals and sets the step's own", () => {
+    const caller = { accept: 'application/json', authorization: 'Bearer caller', cookie: 'a=1' };
+    const headers = stepHeaders(
+      caller,
+      send(['authorization', 'cookie'], { authorization: 'Bearer session' }),
+    );
+    expect(headers).toEqual({ accept: 'application/json', authorization: 'Bearer session' });
+    expect(caller).toEqual({ accept: 'application/json', authorization: 'Bearer caller', cookie: 'a=1' });
+  });
+
+  it('keeps names like object properties as plain data on an ordinary record', () => {
+    const caller = JSON.parse('{"__proto__":"p","constructor":"c"}') as Record<string, string>;
+    const headers = stepHeaders(caller, send([], {}));
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(Object.entries(headers)).toEqual([
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+    ]);
   });
 });

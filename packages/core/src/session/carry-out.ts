@@ -34,3 +34,22 @@ export async function carryOut<R>(request: ResourceRequest, transport: StepTrans
     step = next;
   }
 }
+
+/**
+ * The headers of one send, built in one pass: `caller`'s (lower-case names, as `Headers` iterate
+ * them), less the step's removals, plus the step's own. A plain record with each name an own data
+ * property, `__proto__` included (an assignment would take that one as the prototype).
+ */
+export function stepHeaders(
+  caller: Readonly<Record<string, string>>,
+  step: SendStep,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name in caller) {
+    if (step.removeHeaders.includes(name)) continue;
+    if (name === '__proto__')
+      Object.defineProperty(headers, name, { value: caller[name], enumerable: true, writable: true });
+    else headers[name] = caller[name]!;
+  }
+  return Object.assign(headers, step.headers);
+}
