@@ -1,30 +1,34 @@
 import { CREDENTIAL_HEADER_NAMES, REDACTED, redactSentRequest } from '@mcp-oauth/core/adapter';
 
-/**
- * A got error, response or `Request`: the parts of them that hold a sent request's headers — got's
- * options, the options it handed `http.request` (`_requestOptions`, with a copy of the headers),
- * Node's `ClientRequest` (a got `Request`'s `_request`, a response's `req`), and the request and
- * response they lead to.
- */
-type Sent = Partial<Record<'options' | '_requestOptions', { readonly headers?: Record<string, unknown> }>> &
-  Partial<Record<'_request' | 'req' | 'request' | 'response', unknown>>;
+type Holder = { readonly headers?: Record<string, unknown> } | undefined;
 
 /**
- * Replaces `Authorization` and `DPoP` values, once sent, in a got error, response or `Request` and
- * in what they hold (its request, its response's request, Node's `ClientRequest` with its raw
- * `_header` and stored headers), each object once, so that `util.inspect` or `JSON.stringify`
- * prints no token.
+ * What got keeps of a sent request: an error's options and `Request`, a `Request`'s options and
+ * their copy handed to `http.request` (`_requestOptions`), Node's `ClientRequest` (a `Request`'s
+ * `_request`, a response's `req`), and the response an error or `Request` leads to.
  */
-export function redactSent(target: unknown, seen = new Set<unknown>()): void {
-  if (typeof target !== 'object' || target === null || seen.has(target)) return;
-  seen.add(target);
-  const sent = target as Sent;
-  for (const headers of [sent.options?.headers, sent._requestOptions?.headers]) {
+interface Sent {
+  readonly options?: Holder;
+  readonly _requestOptions?: Holder;
+  readonly _request?: unknown;
+  readonly req?: unknown;
+  readonly request?: Sent;
+  readonly response?: Sent;
+}
+
+/**
+ * Replaces `Authorization` and `DPoP` values, once sent, in a got error or response, and returns
+ * it: in got's options and the `Request` it holds, and in Node's `ClientRequest` (the `Request`'s
+ * and the response's, each once), so that `util.inspect` or `JSON.stringify` prints no token.
+ */
+export function redactSent<T>(target: T): T {
+  const sent = Object(target) as Sent;
+  for (const holder of [sent.options, sent.request?.options, sent.request?._requestOptions]) {
+    const headers = holder?.headers;
     // got keeps header names in lower case: only the credential names need looking up.
     for (const name of CREDENTIAL_HEADER_NAMES) if (headers?.[name] !== undefined) headers[name] = REDACTED;
   }
-  for (const request of [sent._request, sent.req]) if (!seen.has(request)) redactSentRequest(request);
-  seen.add(sent._request).add(sent.req);
-  redactSent(sent.request, seen);
-  redactSent(sent.response, seen);
+  const clientRequests = new Set([sent.request?._request, sent.req, sent.response?.req]);
+  for (const clientRequest of clientRequests) redactSentRequest(clientRequest);
+  return target;
 }

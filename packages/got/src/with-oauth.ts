@@ -1,7 +1,7 @@
 import { isOAuthClientError } from '@mcp-oauth/core';
 import type { OAuthSessionInput, ResourceRequest, SendStep, WithOAuthSession } from '@mcp-oauth/core/adapter';
 import { attachSession, sessionFromInput } from '@mcp-oauth/core/adapter';
-import type { AfterResponseHook, Got, Method, Options, Response } from 'got';
+import type { AfterResponseHook, Got, Options, Response } from 'got';
 import { createGotHttpClient } from './http-client.js';
 import { redactSent } from './redaction.js';
 
@@ -12,15 +12,11 @@ interface Call {
   request?: ResourceRequest;
   /** The caller's own redirect mode (its first send sets `followRedirect: false` inside the resource). */
   redirect?: 'follow' | 'manual';
-  /** The session left redirects to got (outside the protected resource): got's hops need nothing. */
-  nativeRedirects?: boolean;
   /** A `FormData` body as given, before got turned it into a one-shot stream. */
   form?: FormData;
   /** The engine error a hook threw, handed to the caller instead of got's wrapper. */
   failure?: unknown;
 }
-
-type WithContext = { readonly context: object };
 
 /**
  * `instance` extended to authorize requests for one MCP server, step by step as the session says:
@@ -34,7 +30,7 @@ export function withOAuth<T extends Got>(instance: T, session: OAuthSessionInput
   const oauth = sessionFromInput(session, () => createGotHttpClient(instance));
   const key = Symbol('@mcp-oauth/got');
   // got copies a call's `context` into its retries and redirects: the call's state lives there.
-  const callOf = (options: WithContext): Call => {
+  const callOf = (options: { readonly context: object }): Call => {
     const context = options.context as Record<symbol, Call>;
     context[key] ??= {};
     return context[key];
@@ -45,39 +41,31 @@ export function withOAuth<T extends Got>(instance: T, session: OAuthSessionInput
   };
 
   const afterResponse: AfterResponseHook = async (response) => {
-    const options = response.request.options;
     redactSent(response);
-    const call = callOf(options);
+    const call = callOf(response.request.options);
     const request = call.request;
     if (request === undefined || call.nested) return response;
     const respond = (sent: Response) => request.respond({ status: sent.statusCode, headers: sent.headers });
-    const run = async () => {
-      let last = response;
-      for (let next = await respond(last); next.type === 'send'; next = await respond(last)) {
-        const step = stepOptions(options, next, call.form);
-        (step.context as Record<symbol, Call>)[key] = { nested: true }; // not the copy of `call`
-        const hooks = step.hooks.afterResponse;
-        hooks.splice(hooks.indexOf(afterResponse) + 1); // the later hooks run once, on the last response
-        last = (await instance(undefined, undefined, step)) as Response;
-      }
-      return last;
-    };
-    return run().catch(failed(call));
+    for (let last = response; ; ) {
+      const next = await respond(last).catch(failed(call));
+      if (next.type !== 'send') return last;
+      const step = stepOptions(response.request.options, next, call.form);
+      (step.context as Record<symbol, Call>)[key] = { nested: true }; // not the copy of `call`
+      const hooks = step.hooks.afterResponse;
+      hooks.splice(hooks.indexOf(afterResponse) + 1); // the later hooks run once, on the last response
+      last = (await instance(undefined, undefined, step)) as Response;
+    }
   };
 
   const extended = instance.extend({
     hooks: {
-      init: [
-        (plain, options) => {
-          if (plain.body instanceof FormData) callOf(options).form = plain.body;
-        },
-      ],
       beforeRequest: [
         async (options) => {
           // A call's first send, and each of got's own retries of it, begins a request of the session;
-          // this adapter's own sends and got's redirect hops outside the resource need nothing.
+          // this adapter's own sends, and got's redirect hops where the session left redirects to got
+          // (outside the protected resource), need nothing.
           const call = callOf(options);
-          if (call.nested || call.nativeRedirects) return;
+          if (call.nested || call.request?.first.redirect === 'follow') return;
           call.redirect ??= options.followRedirect === false ? 'manual' : 'follow';
           const request = await oauth
             .beginRequest({
@@ -89,27 +77,24 @@ export function withOAuth<T extends Got>(instance: T, session: OAuthSessionInput
             })
             .catch(failed(call));
           call.request = request;
-          call.nativeRedirects = request.first.redirect === 'follow';
           applyStep(options, request.first);
         },
       ],
       afterResponse: [afterResponse],
-      beforeError: [
-        (error) => {
-          redactSent(error);
-          return error;
-        },
-      ],
+      beforeError: [redactSent],
     },
-    // The promise the caller awaits: the engine's error itself (got 14.0.0 keeps no `cause`).
+    // Once per call, before any hook. The promise the caller awaits rejects with the engine's error
+    // itself (got 14.0.0 keeps no `cause`).
     handlers: [
       (options, next) => {
+        const call = callOf(options);
+        // A `FormData` body as given: got turns it into a one-shot stream when it sends it.
+        if (options.body instanceof FormData) call.form = options.body;
         const result = next(options);
         if (options.isStream) return result;
         return (result as Promise<unknown>).catch((error: { code?: unknown }) => {
           redactSent(error); // errors that skip `beforeError` (an abort)
-          const failure = callOf(options).failure;
-          throw isOAuthClientError(failure) && error.code === failure.code ? failure : error;
+          throw isOAuthClientError(call.failure) && error.code === call.failure.code ? call.failure : error;
         }) as typeof result;
       },
     ],
@@ -119,10 +104,14 @@ export function withOAuth<T extends Got>(instance: T, session: OAuthSessionInput
 
 /** The caller's headers with the step's changes; redirects stay with got only when the step says so. */
 function applyStep(options: Pick<Options, 'headers' | 'followRedirect'>, step: SendStep): void {
-  for (const name of step.removeHeaders) delete options.headers[name];
+  // got keeps names in lower case, as the step gives them; a delete through got 16's proxy costs.
+  for (const name of step.removeHeaders) if (name in options.headers) delete options.headers[name];
   Object.assign(options.headers, step.headers);
   if (step.redirect !== 'follow') options.followRedirect = false;
 }
+
+/** What every step's send changes in the call's options: its URL is absolute, any status comes back. */
+const STEP = { prefixUrl: '', throwHttpErrors: false, resolveBodyOnly: false } as const;
 
 /**
  * A send after the first: the call's options (hooks, agents, timeouts, signal, …) with the step's
@@ -130,22 +119,16 @@ function applyStep(options: Pick<Options, 'headers' | 'followRedirect'>, step: S
  */
 function stepOptions(options: Options, step: SendStep, form: FormData | undefined): Options {
   const next = new (options.constructor as typeof Options)(undefined, undefined, options);
-  if (String(next.url) !== step.url) {
-    next.prefixUrl = '';
-    next.url = step.url;
-  }
-  next.method = step.method as Method;
+  // Set through got's setters, not merged as options: the caller's `init` hooks cannot undo them.
+  Object.assign(next, STEP, { url: step.url, method: step.method });
+  next.retry.limit = 0;
   if (!step.withBody) next.body = undefined;
   else if (form !== undefined) {
     // got sent the FormData as a stream: serialise it again, with a boundary of its own.
-    delete next.headers['content-type'];
-    delete next.headers['content-length'];
+    for (const name of ['content-type', 'content-length']) delete next.headers[name];
     next.body = form;
   }
   applyStep(next, step);
-  next.throwHttpErrors = false;
-  next.resolveBodyOnly = false;
-  next.retry.limit = 0;
   return next;
 }
 
