@@ -172,7 +172,9 @@ async function main(): Promise<void> {
     failures,
     events,
   };
-  send({ type: 'done', result });
+  // Disconnect only once the message is written: a channel closed with a write pending drops it,
+  // and the harness then sees a worker that exited without a result.
+  await new Promise((resolve) => process.send?.({ type: 'done', result } satisfies FromWorker, resolve));
   redis?.destroy();
   process.disconnect();
 }
