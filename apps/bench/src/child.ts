@@ -49,10 +49,12 @@ export function runWorker<T>(module: string, input: unknown, nodeFlags: readonly
 export interface RunningChild<T> {
   /** The JSON of the first line the child printed. */
   readonly ready: T;
+  /** Writes `line` to the child's stdin and resolves with the JSON of the next line it prints. */
+  ask<R>(line: string): Promise<R>;
   stop(): Promise<void>;
 }
 
-/** Starts a long-running `module` (a server) and waits for its first line. */
+/** Starts a long-running `module` (a server, a worker that answers lines) and waits for its first line. */
 export function startChild<T>(module: string, input: unknown): Promise<RunningChild<T>> {
   const child = spawnModule(module, [JSON.stringify(input)], []);
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -60,17 +62,24 @@ export function startChild<T>(module: string, input: unknown): Promise<RunningCh
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
-      try {
-        resolve({ ready: JSON.parse(line) as T, stop });
-      } catch (error) {
-        void stop();
-        reject(error);
-      }
+  /** Who waits for the child's next line: the start, then each question in turn. */
+  const waiting: Array<{ resolve(line: string): void; reject(error: Error): void }> = [];
+  const next = () => new Promise<string>((resolve, reject) => waiting.push({ resolve, reject }));
+  createInterface({ input: child.stdout! }).on('line', (line) => waiting.shift()?.resolve(line));
+  const fail = (error: Error) => {
+    for (const waiter of waiting.splice(0)) waiter.reject(error);
+  };
+  child.once('error', fail);
+  exited.then(() => fail(new Error(`${module} exited`)));
+  const ask = async <R>(line: string): Promise<R> => {
+    const answer = next();
+    child.stdin!.write(`${line}\n`);
+    return JSON.parse(await answer) as R;
+  };
+  return next()
+    .then((line) => ({ ready: JSON.parse(line) as T, ask, stop }))
+    .catch(async (error: unknown) => {
+      await stop();
+      throw new Error(`${module} did not start`, { cause: error });
     });
-    child.once('error', reject);
-    exited.then(() => reject(new Error(`${module} exited before it was ready`)));
-  });
 }

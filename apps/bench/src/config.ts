@@ -2,10 +2,10 @@
 export interface BenchConfig {
   readonly mode: 'full' | 'smoke';
   readonly overhead: {
-    /** Interleaved A/B rounds; the table shows their median. */
-    readonly rounds: number;
-    /** Requests timed per (library, variant) and round, one at a time, after a few untimed ones. */
-    readonly requestsPerRound: number;
+    /** Pairs of fresh processes (bare, adapter) per library, taking turns in interleaved blocks. */
+    readonly processPairs: number;
+    /** Requests each process times, one at a time, after its untimed warm-up ones. */
+    readonly requestsPerProcess: number;
     readonly warmupRequests: number;
   };
   readonly storm: {
@@ -32,7 +32,7 @@ export interface BenchConfig {
 
 export const FULL: BenchConfig = {
   mode: 'full',
-  overhead: { rounds: 15, requestsPerRound: 200, warmupRequests: 20 },
+  overhead: { processPairs: 3, requestsPerProcess: 1000, warmupRequests: 3000 },
   storm: { concurrency: 1000, rounds: 3 },
   fleet: { processes: 8, callsPerProcess: 250, rounds: 3 },
   memory: { requests: 10_000, warmupRequests: 500, allocationWindow: 200, concurrency: 8 },
@@ -40,7 +40,7 @@ export const FULL: BenchConfig = {
 
 export const SMOKE: BenchConfig = {
   mode: 'smoke',
-  overhead: { rounds: 2, requestsPerRound: 10, warmupRequests: 2 },
+  overhead: { processPairs: 1, requestsPerProcess: 20, warmupRequests: 20 },
   storm: { concurrency: 20, rounds: 1 },
   fleet: { processes: 2, callsPerProcess: 10, rounds: 1 },
   memory: { requests: 200, warmupRequests: 50, allocationWindow: 50, concurrency: 4 },

@@ -1,138 +1,136 @@
 /**
  * 1. Per-request overhead with a valid cached token: requests per second through each adapter
  * versus the same library with the header set by hand, against the token server (another process).
- * Requests go one at a time. In each round, each library (in an order that rotates from round to
- * round) sends its requests in short blocks that alternate bare and adapter as A B B A A B …, so
- * that drift (other load on the machine, timers, GC) falls on both alike. Each pair of neighbouring
- * blocks gives one ratio (bare time ÷ adapter time); the table shows the median over every pair of
- * every round (robust to a block that another process slowed down), and the lowest and highest
- * round (its blocks summed).
+ * Each variant runs in a process of its own, as an application has one library sending one way:
+ * two variants in one process would share the JIT's type feedback and one heap, and each would pay
+ * for the other's garbage. The two processes of a pair take turns, in short blocks that alternate
+ * bare and adapter as A B B A A B …, so that drift (other load on the machine, timers) falls on
+ * both alike; one request is in flight at a time. Each pair of neighbouring blocks gives one ratio
+ * (bare time ÷ adapter time); the table shows the median over every block pair of every process
+ * pair, and the lowest and highest process pair (its blocks summed). Several pairs of fresh
+ * processes per library, because a process's own JIT and heap layout move its speed a little.
  */
 import { randomBytes } from 'node:crypto';
-import { startChild } from './child.js';
+import { type RunningChild, startChild } from './child.js';
 import type { BenchConfig } from './config.js';
-import { LIBRARIES, LIBRARY_NAMES, type LibraryName, type Send } from './libraries.js';
-import { createSeededSession } from './seeded-session.js';
+import { LIBRARY_NAMES, type LibraryName } from './libraries.js';
+import type { OverheadWorkerInput, Timing, Variant } from './overhead-worker.js';
 import { maximum, median, minimum } from './stats.js';
 
-/** Requests per block: short enough to interleave finely, long enough to time. */
-const BLOCK = 20;
+/**
+ * Requests per block: short enough to interleave finely, long enough that a process's turn is not
+ * dominated by its waking up (caches, timers) after the other process's turn.
+ */
+export const OVERHEAD_BLOCK = 50;
 
 export interface OverheadRow {
   readonly library: LibraryName;
   /**
    * Adapter requests/s ÷ bare requests/s: the median over every pair of neighbouring blocks (bare
-   * time ÷ adapter time), all rounds together.
+   * time ÷ adapter time), all process pairs together.
    */
   readonly ratio: number;
-  /** The lowest and highest round, its blocks summed. */
+  /** The lowest and highest process pair, its blocks summed. */
   readonly ratioMin: number;
   readonly ratioMax: number;
-  /** Median requests per second, one request in flight. */
+  /** Median over the process pairs of requests per second, one request in flight. */
   readonly adapterRps: number;
   readonly bareRps: number;
-  readonly rounds: number;
-  /** Bare CPU time ÷ adapter CPU time, this process only: the median over every pair of blocks. */
+  /** Bare CPU time ÷ adapter CPU time, each variant's own process: the median over every pair of blocks. */
   readonly cpuRatio: number;
-  /** Median CPU time of this process per request, in microseconds (the server runs elsewhere). */
+  /** Median over the process pairs of CPU time per request, in microseconds (the server runs elsewhere). */
   readonly adapterCpuMicros: number;
   readonly bareCpuMicros: number;
-  /** Requests timed per (library, variant) and round. */
-  readonly requestsPerRound: number;
+  /** Pairs of processes (bare, adapter) started for the library. */
+  readonly processPairs: number;
+  /** Requests timed per process. */
+  readonly requestsPerProcess: number;
 }
 
-type Variant = 'bare' | 'adapter';
-
-/** Wall and CPU time of a number of requests, in microseconds. */
-interface Timing {
-  wall: number;
-  cpu: number;
-  requests: number;
-}
-
-async function timeBlock(send: Send, requests: number): Promise<Timing> {
-  const cpu = process.cpuUsage();
-  const wall = performance.now();
-  for (let index = 0; index < requests; index++) await send();
-  const used = process.cpuUsage(cpu);
-  return { wall: (performance.now() - wall) * 1000, cpu: used.user + used.system, requests };
-}
-
-function add(into: Timing, block: Timing): void {
-  into.wall += block.wall;
-  into.cpu += block.cpu;
-  into.requests += block.requests;
+/** What one pair of processes measured. */
+interface PairResult {
+  readonly bare: Timing;
+  readonly adapter: Timing;
+  /** Bare ÷ adapter for each pair of neighbouring blocks. */
+  readonly wall: number[];
+  readonly cpu: number[];
 }
 
 export async function measureOverhead(config: BenchConfig): Promise<OverheadRow[]> {
   const token = randomBytes(24).toString('base64url');
   const server = await startChild<{ url: string }>('./token-server-main.ts', { token });
   try {
-    const { url } = server.ready;
-    const senders = new Map<LibraryName, Record<Variant, Send>>();
-    for (const name of LIBRARY_NAMES) {
-      const library = LIBRARIES[name];
-      const session = await createSeededSession(url, token, library.httpClient());
-      senders.set(name, { bare: library.bare(url, token), adapter: library.authorized(session, url) });
-    }
-    // Every sender must work before anything is timed.
-    for (const pair of senders.values()) {
-      await pair.bare();
-      await pair.adapter();
-    }
-
-    const { rounds, requestsPerRound, warmupRequests } = config.overhead;
-    const perRound = new Map<LibraryName, { bare: Timing; adapter: Timing }[]>();
-    /** Per library, bare ÷ adapter for each pair of neighbouring blocks: wall and CPU time. */
-    const pairs = new Map<LibraryName, { wall: number[]; cpu: number[] }>();
-    for (let round = 0; round < rounds; round++) {
-      for (const name of rotate(LIBRARY_NAMES, round)) {
-        const pair = senders.get(name)!;
-        for (let index = 0; index < warmupRequests; index++) {
-          await pair.bare();
-          await pair.adapter();
-        }
-        const timing = { bare: { wall: 0, cpu: 0, requests: 0 }, adapter: { wall: 0, cpu: 0, requests: 0 } };
-        // A B B A A B …: the first of each pair alternates, and so does the first of each round.
-        const ratios = pairs.get(name) ?? { wall: [], cpu: [] };
-        for (let block = 0; timing.adapter.requests < requestsPerRound; block++) {
-          const size = Math.min(BLOCK, requestsPerRound - timing.adapter.requests);
-          const order: readonly Variant[] =
-            (block + round) % 2 === 0 ? ['bare', 'adapter'] : ['adapter', 'bare'];
-          const blocks = {} as Record<Variant, Timing>;
-          for (const variant of order) blocks[variant] = await timeBlock(pair[variant], size);
-          add(timing.bare, blocks.bare);
-          add(timing.adapter, blocks.adapter);
-          ratios.wall.push(blocks.bare.wall / blocks.adapter.wall);
-          ratios.cpu.push(blocks.bare.cpu / blocks.adapter.cpu);
-        }
-        pairs.set(name, ratios);
-        perRound.set(name, [...(perRound.get(name) ?? []), timing]);
+    const { processPairs } = config.overhead;
+    const results = new Map<LibraryName, PairResult[]>(LIBRARY_NAMES.map((name) => [name, []]));
+    // Pair by pair, each library in an order that rotates, so that slow stretches spread over all.
+    for (let pair = 0; pair < processPairs; pair++) {
+      for (const library of rotate(LIBRARY_NAMES, pair)) {
+        const input = { library, url: server.ready.url, token };
+        results.get(library)!.push(await measurePair(input, config.overhead, pair));
       }
     }
-    return LIBRARY_NAMES.map((name) => {
-      const timings = perRound.get(name)!;
-      const roundRatios = timings.map(({ bare, adapter }) => bare.wall / adapter.wall);
-      const blockRatios = pairs.get(name)!;
-      const perRequest = (variant: Variant, kind: 'wall' | 'cpu') =>
-        timings.map((each) => each[variant][kind] / each[variant].requests);
-      return {
-        library: name,
-        ratio: median(blockRatios.wall),
-        ratioMin: minimum(roundRatios),
-        ratioMax: maximum(roundRatios),
-        adapterRps: median(perRequest('adapter', 'wall').map((micros) => 1e6 / micros)),
-        bareRps: median(perRequest('bare', 'wall').map((micros) => 1e6 / micros)),
-        cpuRatio: median(blockRatios.cpu),
-        adapterCpuMicros: median(perRequest('adapter', 'cpu')),
-        bareCpuMicros: median(perRequest('bare', 'cpu')),
-        rounds,
-        requestsPerRound,
-      };
-    });
+    return LIBRARY_NAMES.map((library) => summarize(library, results.get(library)!, config));
   } finally {
     await server.stop();
   }
+}
+
+async function measurePair(
+  input: Omit<OverheadWorkerInput, 'variant'>,
+  { requestsPerProcess, warmupRequests }: BenchConfig['overhead'],
+  pair: number,
+): Promise<PairResult> {
+  const workers = {} as Record<Variant, RunningChild<unknown>>;
+  try {
+    for (const variant of ['bare', 'adapter'] as const) {
+      workers[variant] = await startChild('./overhead-worker.ts', { ...input, variant });
+    }
+    for (let sent = 0; sent < warmupRequests; sent += OVERHEAD_BLOCK) {
+      for (const variant of ['bare', 'adapter'] as const) await workers[variant].ask(String(OVERHEAD_BLOCK));
+    }
+    const result: PairResult = { bare: empty(), adapter: empty(), wall: [], cpu: [] };
+    for (let block = 0; result.adapter.requests < requestsPerProcess; block++) {
+      const size = Math.min(OVERHEAD_BLOCK, requestsPerProcess - result.adapter.requests);
+      // A B B A …: the first of each block pair alternates, and so does the first of each process pair.
+      const order: readonly Variant[] = (block + pair) % 2 === 0 ? ['bare', 'adapter'] : ['adapter', 'bare'];
+      const timed = {} as Record<Variant, Timing>;
+      for (const variant of order) timed[variant] = await workers[variant].ask<Timing>(String(size));
+      add(result.bare, timed.bare);
+      add(result.adapter, timed.adapter);
+      result.wall.push(timed.bare.wall / timed.adapter.wall);
+      result.cpu.push(timed.bare.cpu / timed.adapter.cpu);
+    }
+    return result;
+  } finally {
+    await Promise.all(Object.values(workers).map((worker) => worker.stop()));
+  }
+}
+
+function summarize(library: LibraryName, pairs: readonly PairResult[], config: BenchConfig): OverheadRow {
+  const pairRatios = pairs.map(({ bare, adapter }) => bare.wall / adapter.wall);
+  const perRequest = (variant: Variant, kind: 'wall' | 'cpu') =>
+    pairs.map((each) => each[variant][kind] / each[variant].requests);
+  return {
+    library,
+    ratio: median(pairs.flatMap((each) => each.wall)),
+    ratioMin: minimum(pairRatios),
+    ratioMax: maximum(pairRatios),
+    adapterRps: median(perRequest('adapter', 'wall').map((micros) => 1e6 / micros)),
+    bareRps: median(perRequest('bare', 'wall').map((micros) => 1e6 / micros)),
+    cpuRatio: median(pairs.flatMap((each) => each.cpu)),
+    adapterCpuMicros: median(perRequest('adapter', 'cpu')),
+    bareCpuMicros: median(perRequest('bare', 'cpu')),
+    processPairs: config.overhead.processPairs,
+    requestsPerProcess: config.overhead.requestsPerProcess,
+  };
+}
+
+const empty = (): Timing => ({ wall: 0, cpu: 0, requests: 0 });
+
+function add(into: Timing, block: Timing): void {
+  into.wall += block.wall;
+  into.cpu += block.cpu;
+  into.requests += block.requests;
 }
 
 function rotate<T>(values: readonly T[], by: number): T[] {

@@ -125,7 +125,7 @@ export function renderBenchmarkSection(results: Results): string {
   }
   if (results.overhead !== undefined) {
     lines.push(
-      '**Overhead** with a cached token, adapter/bare library, measured interleaved (target ≥ 0.97):',
+      '**Overhead** with a cached token, adapter/bare library, each in a process of its own, measured interleaved (target ≥ 0.97):',
       '',
     );
     lines.push(

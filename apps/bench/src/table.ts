@@ -3,6 +3,7 @@
 import type { EntrySize } from './bundle-size.js';
 import { CLIENT_LABELS } from './clients.js';
 import { ENDPOINT_LABELS, ENDPOINTS, type EndpointCounts, totalOf } from './endpoints.js';
+import { OVERHEAD_BLOCK } from './overhead.js';
 import type { Results } from './results.js';
 
 type Cell = string | number;
@@ -44,11 +45,11 @@ export function renderResults(results: Results): string {
   );
 
   if (results.overhead !== undefined) {
-    const { rounds, requestsPerRound } = config.overhead;
+    const { processPairs, requestsPerProcess } = config.overhead;
     out.push(
       '',
-      `1. Per-request overhead, valid cached token (one request in flight; ${rounds} rounds of ${requestsPerRound} requests per library and variant, in blocks of 20 interleaved A B B A)`,
-      `   ratio = adapter req/s ÷ bare req/s, median over neighbouring block pairs (target ≥ ${targets.overheadRatio}; min–max: the lowest and highest round); CPU ratio = bare CPU ÷ adapter CPU, this process`,
+      `1. Per-request overhead, valid cached token (one request in flight; each variant in a process of its own; ${processPairs} process pairs per library, ${requestsPerProcess} timed requests each, in blocks of ${OVERHEAD_BLOCK} interleaved A B B A)`,
+      `   ratio = adapter req/s ÷ bare req/s, median over neighbouring block pairs (target ≥ ${targets.overheadRatio}; min–max: the lowest and highest process pair); CPU ratio = bare CPU ÷ adapter CPU, each variant's process`,
       formatTable(
         [
           'library',
