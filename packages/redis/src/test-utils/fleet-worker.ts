@@ -64,8 +64,12 @@ function pooledTransport(): typeof fetch {
     });
 }
 
-function send(message: FromWorker): void {
-  process.send?.(message);
+/**
+ * Sends `message` to the harness; resolves once it is written (a channel disconnected with a write
+ * pending drops it, and the harness then sees a worker that exited without a result).
+ */
+function send(message: FromWorker): Promise<void> {
+  return new Promise((resolve) => process.send?.(message, () => resolve()) ?? resolve());
 }
 
 let nextId = 0;
@@ -172,9 +176,7 @@ async function main(): Promise<void> {
     failures,
     events,
   };
-  // Disconnect only once the message is written: a channel closed with a write pending drops it,
-  // and the harness then sees a worker that exited without a result.
-  await new Promise((resolve) => process.send?.({ type: 'done', result } satisfies FromWorker, resolve));
+  await send({ type: 'done', result });
   redis?.destroy();
   process.disconnect();
 }

@@ -271,7 +271,9 @@ export async function runStorm(servers: FleetServers, options: StormOptions): Pr
               );
             }
           });
-          worker.child.once('exit', (code, signal) => {
+          // `close`, not `exit`: `exit` can come before the worker's last messages (its result) are
+          // read from the IPC channel; `close` comes after the channel and stdio are drained.
+          worker.child.once('close', (code, signal) => {
             if (worker.killed) resolve();
             else if (worker.result === undefined) {
               reject(
@@ -327,7 +329,7 @@ function until(worker: Worker, accept: (message: FromWorker) => boolean): Promis
     const onMessage = (message: FromWorker) => {
       if (!accept(message)) return;
       worker.child.off('message', onMessage);
-      worker.child.off('exit', onExit);
+      worker.child.off('close', onExit);
       resolve();
     };
     const onExit = (code: number | null) => {
@@ -337,7 +339,7 @@ function until(worker: Worker, accept: (message: FromWorker) => boolean): Promis
       );
     };
     worker.child.on('message', onMessage);
-    worker.child.once('exit', onExit);
+    worker.child.once('close', onExit);
   });
 }
 
